@@ -1,0 +1,154 @@
+// Package cli implements the pcamflow command line: argument parsing, the commands, and the mapping
+// of errors to exit codes (0 success, 1 failure, 2 usage error). cmd/pcamflow only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+// env is what every command gets: its streams and the global options.
+type env struct {
+	stdout, stderr io.Writer
+	workspace      string
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check a pipeline and report every problem", cmdValidate},
+		{"fmt", "rewrite pipeline files in canonical format", cmdFmt},
+		{"plan", "show which nodes are cached and which will run, and why", cmdPlan},
+		{"run", "execute the pipeline's DAG, reusing cached results", cmdRun},
+		{"graph", "print the DAG in Graphviz DOT format", cmdGraph},
+		{"status", "show the nodes of the last run", cmdStatus},
+		{"gc", "remove unreferenced cache objects and temporary files", cmdGC},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// Version is the pcamflow version, set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "0.1.0-dev"
+
+// Main runs the command line with the process's arguments and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run executes one command line (without the program name) and returns its exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr, workspace: ".pcamflow"}
+	args, err := e.globalFlags(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "pcamflow: %v\n", err)
+		return exitUsage
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	names := []string{}
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(stderr, "pcamflow: unknown command %q.%s Run `pcamflow help` for the list.\n", args[0], suggestion(args[0], names))
+	return exitUsage
+}
+
+// globalFlags consumes --workspace DIR (also -workspace, --workspace=DIR) before the command name.
+func (e *env) globalFlags(args []string) ([]string, error) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if name != "workspace" {
+			return nil, fmt.Errorf("unknown global option %s (the only global option is --workspace DIR)", args[0])
+		}
+		if !hasVal {
+			if len(args) < 2 {
+				return nil, errors.New("--workspace needs a directory")
+			}
+			val, args = args[1], args[1:]
+		}
+		e.workspace = val
+		args = args[1:]
+	}
+	return args, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "pcamflow %s - reproducible, cached ML pipelines for PatchCamelyon\n\n", Version)
+	fmt.Fprintln(w, "Usage: pcamflow [--workspace DIR] COMMAND [options] [FILE]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nWith no FILE, commands use pipelines/quickstart.hcl when it exists, else the built-in quickstart.")
+	fmt.Fprintln(w, "The workspace (cache, run records, logs) defaults to .pcamflow in the working directory.")
+	fmt.Fprintln(w, "Run `pcamflow COMMAND -h` for a command's options.")
+}
+
+// suggestion returns " Did you mean X?" for a close name, or "".
+func suggestion(name string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := distance(name, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
+}
+
+// distance is a small Levenshtein distance for command-name suggestions.
+func distance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+c)
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+func cmdVersion(_ context.Context, e *env, _ []string) int {
+	fmt.Fprintf(e.stdout, "pcamflow %s\n", Version)
+	return exitOK
+}

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pcamflow/pcamflow/runner"
+)
+
+func cmdPlan(ctx context.Context, e *env, args []string) int {
+	lo := &loadOptions{}
+	var targets, force listFlag
+	fs := newFlags(e, "plan", "[FILE]", "Shows the DAG in execution order, each node cached or to run, and for each node\nthat will run why: no earlier run, or which part of its key changed. Executes nothing.")
+	fs.Var(&lo.vars, "var", "set a variable: `name=value` (repeatable)")
+	fs.Var(&lo.varFiles, "var-file", "read variable values from an HCL `FILE` (repeatable)")
+	fs.Var(&targets, "target", "plan only this stage `kind.name` and its upstream (repeatable)")
+	fs.Var(&force, "force", "treat this stage `kind.name` as not cached (repeatable)")
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	p := e.load(pos, lo)
+	if p == nil {
+		return exitFailure
+	}
+	store, err := e.openStore()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	defer store.Close()
+	project, err := projectDir()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	r, err := runner.New(p, store, nil, project, runner.Options{Targets: targets, Force: force})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitUsage
+	}
+	plan, err := r.Plan(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: plan failed: %v\n", err)
+		return exitFailure
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"pipeline": p.Name, "file": p.File, "nodes": plan})
+		return exitOK
+	}
+	printPlan(e, p.Name, p.File, plan)
+	return exitOK
+}
+
+// printPlan renders a plan as a table with reasons.
+func printPlan(e *env, name, file string, plan []runner.PlannedNode) {
+	fmt.Fprintf(e.stdout, "pipeline %s (%s): %d node(s)\n\n", name, file, len(plan))
+	width := 0
+	for _, n := range plan {
+		width = max(width, len(n.Node))
+	}
+	toRun := 0
+	for _, n := range plan {
+		state := n.State
+		if n.State == runner.StateRun {
+			state, toRun = "will run", toRun+1
+		} else if n.Restore {
+			state = "cached*"
+		}
+		line := fmt.Sprintf("  %-9s %-*s", state, width, n.Node)
+		if n.Executor != "local" {
+			line += "  [" + n.Executor + "]"
+		}
+		if len(n.Reasons) > 0 {
+			line += "  " + strings.Join(n.Reasons, "; ")
+		}
+		fmt.Fprintln(e.stdout, strings.TrimRight(line, " "))
+	}
+	fmt.Fprintf(e.stdout, "\n%d to run, %d cached", toRun, len(plan)-toRun)
+	fmt.Fprintln(e.stdout, " (cached* = outputs will be restored from the cache).")
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pcamflow/pcamflow/runner"
+)
+
+func cmdRun(ctx context.Context, e *env, args []string) int {
+	lo := &loadOptions{}
+	var targets, force listFlag
+	fs := newFlags(e, "run", "[FILE]", "Executes every node that is not cached, at most -j at once. Downstream nodes of a\nfailed node are skipped. Exits 1 when any node failed or was skipped.")
+	fs.Var(&lo.vars, "var", "set a variable: `name=value` (repeatable)")
+	fs.Var(&lo.varFiles, "var-file", "read variable values from an HCL `FILE` (repeatable)")
+	fs.Var(&targets, "target", "run only this stage `kind.name` and its upstream (repeatable)")
+	fs.Var(&force, "force", "re-execute this stage `kind.name` even if cached (repeatable)")
+	jobs := fs.Int("j", 1, "run at most `N` nodes at once")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if *jobs < 1 {
+		return usageError(e.stderr, "-j must be at least 1")
+	}
+	p := e.load(pos, lo)
+	if p == nil {
+		return exitFailure
+	}
+	store, err := e.openStore()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	defer store.Close()
+	db, err := e.openDB()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	defer db.Close()
+	project, err := projectDir()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	r, err := runner.New(p, store, db, project, runner.Options{Jobs: *jobs, Targets: targets, Force: force,
+		Out: e.stdout, Args: append([]string{"run"}, args...)})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitUsage
+	}
+	sum, err := r.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	parts := []string{}
+	for _, st := range []string{runner.StateRan, runner.StateCached, runner.StateFailed, runner.StateSkipped} {
+		if n := sum.Count(st); n > 0 || st == runner.StateRan || st == runner.StateCached {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	fmt.Fprintf(e.stdout, "done in %s: %s\n", sum.Duration.Round(1e6), strings.Join(parts, ", "))
+	if ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "pcamflow: interrupted")
+		return 130
+	}
+	if !sum.OK() {
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/pcamflow/pcamflow/track"
+)
+
+func cmdStatus(_ context.Context, e *env, args []string) int {
+	fs := newFlags(e, "status", "", "Shows the last run: its nodes, their state, duration and where their outputs are.\nRuns left 'running' by a process that died are marked interrupted.")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		return usageError(e.stderr, "status takes no arguments")
+	}
+	if _, err := os.Stat(e.workspace); err != nil {
+		fmt.Fprintf(e.stdout, "no runs yet: the workspace %s does not exist (run `pcamflow run` first)\n", e.workspace)
+		return exitOK
+	}
+	db, err := e.openDB()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	defer db.Close()
+	if _, err := db.MarkInterrupted(processAlive); err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	run, nodes, err := db.LastRun("")
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	if run == nil {
+		fmt.Fprintln(e.stdout, "no runs yet")
+		return exitOK
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"run": run, "nodes": nodes})
+		return exitOK
+	}
+	printStatus(e, run, nodes)
+	return exitOK
+}
+
+// printStatus renders the last run.
+func printStatus(e *env, run *track.Run, nodes []track.NodeRun) {
+	dur := "-"
+	if !run.Finished.IsZero() {
+		dur = run.Finished.Sub(run.Started).Round(time.Millisecond).String()
+	}
+	fmt.Fprintf(e.stdout, "run %s  pipeline %s  %s  started %s  took %s  on %s\n\n", run.ID, run.Pipeline, run.Status,
+		run.Started.Local().Format("2006-01-02 15:04:05"), dur, run.Host)
+	width := 4
+	for _, n := range nodes {
+		width = max(width, len(n.Node))
+	}
+	fmt.Fprintf(e.stdout, "  %-*s  %-11s  %9s  %s\n", width, "NODE", "STATE", "DURATION", "OUTPUTS / LOG")
+	for _, n := range nodes {
+		d := "-"
+		if !n.Finished.IsZero() && n.State != "cached" && n.State != "skipped" {
+			d = n.Finished.Sub(n.Started).Round(time.Millisecond).String()
+		}
+		where := outputPaths(n.Outputs)
+		if n.State == "failed" || where == "" {
+			where = n.LogPath
+		}
+		if n.State == "failed" && n.Error != "" {
+			where = n.Error + "  (log " + n.LogPath + ")"
+		}
+		if n.State == "skipped" {
+			where = n.Reason
+		}
+		fmt.Fprintf(e.stdout, "  %-*s  %-11s  %9s  %s\n", width, n.Node, n.State, d, where)
+	}
+}
+
+// outputPaths lists the paths of a node's outputs from their JSON record.
+func outputPaths(raw json.RawMessage) string {
+	var outs map[string]struct {
+		Path string `json:"path"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &outs) != nil {
+		return ""
+	}
+	s := ""
+	for _, name := range sortedKeys(outs) {
+		if s != "" {
+			s += ", "
+		}
+		s += outs[name].Path
+	}
+	return s
+}
+
+// processAlive reports whether a run's process still exists (same host only; other hosts count as alive).
+func processAlive(host string, pid int) bool {
+	h, _ := os.Hostname()
+	if host != h {
+		return true
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}

@@ -1,0 +1,135 @@
+package pipelines
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// baseContext is the evaluation context without stages: var, local, pipeline and the functions.
+func (p *Pipeline) baseContext() *hcl.EvalContext {
+	return &hcl.EvalContext{Functions: funcs, Variables: map[string]cty.Value{
+		"var":   objectOrEmpty(p.Vars),
+		"local": objectOrEmpty(p.Locals),
+		"pipeline": cty.ObjectVal(map[string]cty.Value{
+			"name": cty.StringVal(p.Name),
+			"seed": cty.NumberIntVal(p.Seed),
+		}),
+	}}
+}
+
+func objectOrEmpty(m map[string]cty.Value) cty.Value {
+	if len(m) == 0 {
+		return cty.EmptyObjectVal
+	}
+	return cty.ObjectVal(m)
+}
+
+// stageContext extends the base context with one object per stage kind, holding the exposed value of
+// every stage of that kind. Stages missing from exposed are unknown.
+func (p *Pipeline) stageContext(exposed map[string]cty.Value) *hcl.EvalContext {
+	ctx := p.baseContext()
+	byKind := map[string]map[string]cty.Value{}
+	for _, s := range p.Stages {
+		v, ok := exposed[s.Addr]
+		if !ok {
+			v = cty.DynamicVal
+		}
+		if byKind[s.Kind.Name()] == nil {
+			byKind[s.Kind.Name()] = map[string]cty.Value{}
+		}
+		byKind[s.Kind.Name()][s.Name] = v
+	}
+	for kind, m := range byKind {
+		ctx.Variables[kind] = cty.ObjectVal(m)
+	}
+	return ctx
+}
+
+// EvalStage evaluates the attributes of s against the exposed values of other stages (address =>
+// value; missing ones are unknown), converts each to its declared type and fills in defaults. The
+// result is an object with one attribute per declared attribute of the kind.
+func (p *Pipeline) EvalStage(s *Stage, exposed map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
+	ctx := p.stageContext(exposed)
+	var diags hcl.Diagnostics
+	attrs := map[string]cty.Value{}
+	for _, spec := range s.Kind.Attrs() {
+		a, present := s.Attrs[spec.Name]
+		if !present {
+			v := spec.Default
+			if v == cty.NilVal {
+				v = cty.NullVal(spec.Type)
+			}
+			attrs[spec.Name] = v
+			continue
+		}
+		v, vdiags := a.Expr.Value(ctx)
+		diags = append(diags, vdiags...)
+		if vdiags.HasErrors() {
+			attrs[spec.Name] = cty.UnknownVal(spec.Type)
+			continue
+		}
+		conv, err := convert.Convert(v, spec.Type)
+		if err != nil {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
+				Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s. It must be %s.", spec.Name, err, friendlyType(spec.Type)),
+				Subject: a.Expr.Range().Ptr(), Expression: a.Expr, EvalContext: ctx})
+			attrs[spec.Name] = cty.UnknownVal(spec.Type)
+			continue
+		}
+		attrs[spec.Name] = conv
+	}
+	return cty.ObjectVal(attrs), diags
+}
+
+func friendlyType(t cty.Type) string {
+	if t == cty.DynamicPseudoType {
+		return "any value"
+	}
+	return "a " + t.FriendlyName()
+}
+
+// Params returns the canonical JSON of every attribute of an evaluated stage configuration that is
+// part of the cache key, by attribute name. It fails when a value is still unknown.
+func Params(s *Stage, cfg cty.Value) (map[string]string, error) {
+	out := map[string]string{}
+	for _, spec := range s.Kind.Attrs() {
+		if spec.NotInKey {
+			continue
+		}
+		v := cfg.GetAttr(spec.Name)
+		if !v.IsWhollyKnown() {
+			return nil, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
+		}
+		b, err := ctyjson.Marshal(v, v.Type())
+		if err != nil {
+			return nil, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
+		}
+		out[spec.Name] = string(b)
+	}
+	return out, nil
+}
+
+// toInt64 converts a known whole number value to int64.
+func toInt64(v cty.Value) (int64, error) {
+	v, err := convert.Convert(v, cty.Number)
+	if err != nil {
+		return 0, err
+	}
+	if v.IsNull() || !v.IsKnown() {
+		return 0, fmt.Errorf("the value is null or unknown")
+	}
+	bf := v.AsBigFloat()
+	if !bf.IsInt() {
+		return 0, fmt.Errorf("%s is not a whole number", bf.Text('g', 10))
+	}
+	i, acc := bf.Int64()
+	if acc != big.Exact {
+		return 0, fmt.Errorf("%s is out of range", bf.Text('g', 20))
+	}
+	return i, nil
+}

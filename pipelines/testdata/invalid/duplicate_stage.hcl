@@ -1,0 +1,7 @@
+command "a" {
+  run = ["echo"]
+}
+
+command "a" {
+  run = ["echo", "again"]
+}

@@ -1,0 +1,3 @@
+command "a" {
+  outputs = ["x"]
+}

@@ -1,0 +1,7 @@
+variable "data_dir" {
+  default = "data"
+}
+
+command "a" {
+  run = ["ls", var.data_dri]
+}

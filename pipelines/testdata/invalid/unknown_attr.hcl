@@ -1,0 +1,4 @@
+command "a" {
+  run    = ["echo"]
+  ouputs = ["x"]
+}

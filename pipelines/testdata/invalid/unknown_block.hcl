@@ -1,0 +1,3 @@
+comand "a" {
+  run = ["echo"]
+}

@@ -1,0 +1,3 @@
+command "a" {
+  run = "echo hi"
+}

@@ -1,0 +1,220 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/track"
+)
+
+// execute runs a prepared node, publishes its outputs and commits its record. It returns nil and
+// fills res on failure.
+func (sc *scheduler) execute(ctx context.Context, n *prepared, res *NodeResult) *cache.Record {
+	s := n.stage
+	logPath := filepath.Join(sc.r.store.Root(), "logs", sc.runID, s.Addr+".log")
+	res.LogPath = logPath
+	nr := &track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), Key: n.key, State: "running",
+		Reason: strings.Join(res.Reasons, "; "), Params: paramsJSON(n), Started: time.Now(), Host: hostname(),
+		LogPath: logPath, Executor: "local"}
+	if sc.r.db != nil {
+		if err := sc.r.db.StartNode(nr); err != nil {
+			res.State, res.Err = StateFailed, fmt.Errorf("recording %s: %w", s.Addr, err)
+			return nil
+		}
+	}
+	fmt.Fprintf(sc.r.opt.Out, "  running  %s\n", s.Addr)
+	start := time.Now()
+	rec, err := sc.r.ExecuteNode(ctx, n, sc.runID, logPath)
+	res.Duration = time.Since(start)
+	nr.Finished = time.Now()
+	if err != nil {
+		res.State, res.Err = StateFailed, err
+		var ee *stages.ExitError
+		if errors.As(err, &ee) {
+			res.ExitCode = ee.Code
+		} else {
+			res.ExitCode = -1
+		}
+		nr.State, nr.ExitStatus, nr.Error = StateFailed, res.ExitCode, err.Error()
+	} else {
+		res.State, res.Outputs = StateRan, rec.Outputs
+		nr.State = track.NodeSucceeded
+		nr.Outputs, _ = json.Marshal(rec.Outputs)
+	}
+	if sc.r.db != nil {
+		if err := sc.r.db.FinishNode(nr); err != nil {
+			fmt.Fprintf(sc.r.opt.Out, "warning: recording the end of %s: %v\n", s.Addr, err)
+		}
+	}
+	if err != nil {
+		return nil
+	}
+	return rec
+}
+
+// ExecuteNode executes a prepared node with the local executor: it runs the kind in a scratch
+// directory with its log at logPath, publishes every output into the object store, materialises
+// managed outputs, and commits the node record. Nothing is committed unless every step succeeded, so
+// an interrupted execution leaves at most unreferenced objects and temporary files for gc.
+func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath string) (*cache.Record, error) {
+	s := n.stage
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the log folder: %w", err)
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("creating the log of %s: %w", s.Addr, err)
+	}
+	defer logFile.Close()
+	scratch, err := r.store.TempDir(strings.NewReplacer("/", "_", "[", "_", "]", "_").Replace(s.Addr))
+	if err != nil {
+		return nil, fmt.Errorf("creating a scratch folder for %s: %w", s.Addr, err)
+	}
+	defer os.RemoveAll(scratch)
+	env := &stages.Env{Node: s.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
+		OutputPaths: map[string]string{}, Seed: r.p.Seed, Log: logFile}
+	for name, o := range n.task.Outputs {
+		if o.Path != "" {
+			env.OutputPaths[name] = r.abs(o.Path)
+		} else {
+			env.OutputPaths[name] = filepath.Join(scratch, "out", name)
+		}
+	}
+	started := time.Now()
+	if err := s.Kind.Execute(ctx, env); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("interrupted: %w", err)
+		}
+		return nil, err
+	}
+	rec := &cache.Record{Key: n.key, Node: s.Addr, Kind: s.Kind.Name(), Version: s.Kind.Version(),
+		Components: n.components, Outputs: map[string]cache.Output{}, RunID: runID, Host: hostname(),
+		LogPath: logPath, Started: started, Finished: time.Now()}
+	for _, name := range n.task.OutputNames() {
+		out, err := r.publish(s, name, n.task.Outputs[name], env.OutputPaths[name])
+		if err != nil {
+			return nil, err
+		}
+		rec.Outputs[name] = out
+	}
+	if err := r.store.PutRecord(rec); err != nil {
+		return nil, fmt.Errorf("committing the cache record of %s: %w", s.Addr, err)
+	}
+	return rec, nil
+}
+
+// publish stores one output and, for managed outputs, materialises it under the workspace.
+func (r *Runner) publish(s *pipelines.Stage, name string, decl stages.Output, produced string) (cache.Output, error) {
+	a, err := r.store.Put(produced)
+	if err != nil {
+		return cache.Output{}, fmt.Errorf("publishing output %q of %s: %w", name, s.Addr, err)
+	}
+	path := decl.Path
+	if path == "" {
+		path = filepath.Join(r.store.Root(), "out", s.Addr, name)
+		if err := r.store.Restore(a, path); err != nil {
+			return cache.Output{}, fmt.Errorf("materialising output %q of %s: %w", name, s.Addr, err)
+		}
+	}
+	return cache.Output{Artifact: a, Path: path}, nil
+}
+
+// paramsJSON is the resolved configuration as JSON, for the run record.
+func paramsJSON(n *prepared) json.RawMessage {
+	b, err := ctyjson.Marshal(n.cfg, n.cfg.Type())
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// outputsOf converts a record's outputs for stages.Kind.Expose.
+func outputsOf(rec *cache.Record) map[string]stages.Output {
+	if rec == nil {
+		return nil
+	}
+	out := map[string]stages.Output{}
+	for name, o := range rec.Outputs {
+		out[name] = stages.Output{Path: o.Path, Type: o.Type, Digest: o.Digest}
+	}
+	return out
+}
+
+// recordCached writes the run row of a cache hit.
+func (sc *scheduler) recordCached(s *pipelines.Stage, res *NodeResult, n *prepared, rec *cache.Record) {
+	if sc.r.db == nil {
+		return
+	}
+	outs, _ := json.Marshal(rec.Outputs)
+	nr := &track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), Key: n.key, State: StateCached,
+		Reason: "produced by run " + rec.RunID, Params: paramsJSON(n), Started: time.Now(), Finished: time.Now(),
+		Host: hostname(), LogPath: rec.LogPath, Outputs: outs, Executor: "local"}
+	if err := sc.r.db.InsertNode(nr); err != nil {
+		fmt.Fprintf(sc.r.opt.Out, "warning: recording %s: %v\n", s.Addr, err)
+	}
+}
+
+// recordFailure writes the run row of a node that failed before executing.
+func (sc *scheduler) recordFailure(s *pipelines.Stage, res *NodeResult, n *prepared) {
+	if sc.r.db == nil {
+		return
+	}
+	nr := &track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), State: StateFailed, Error: res.Err.Error(),
+		Started: time.Now(), Finished: time.Now(), Host: hostname(), ExitStatus: -1, Executor: "local"}
+	if n != nil {
+		nr.Key, nr.Params = n.key, paramsJSON(n)
+	}
+	if err := sc.r.db.InsertNode(nr); err != nil {
+		fmt.Fprintf(sc.r.opt.Out, "warning: recording %s: %v\n", s.Addr, err)
+	}
+}
+
+// logTail returns the last n lines of a log file.
+func logTail(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return lines
+}
+
+// sortedNames returns the keys of an output map in order.
+func sortedNames(m map[string]cache.Output) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// executorOf names where a stage runs by its resources block.
+func executorOf(s *pipelines.Stage) string {
+	if s.Resources != nil && s.Resources.Executor != "" {
+		return s.Resources.Executor
+	}
+	return "local"
+}

@@ -1,0 +1,272 @@
+package runner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/stages"
+)
+
+// keyFormat versions the encoding of keys; changing it invalidates every cache entry.
+const keyFormat = "pcamflow-key-v1"
+
+// prepared is a node whose configuration has been evaluated and whose key may be known.
+type prepared struct {
+	stage      *pipelines.Stage
+	cfg        cty.Value
+	task       *stages.Task
+	params     map[string]string
+	components map[string]string
+	key        string // "" when an input is not known yet (an upstream will run)
+	waitingOn  []string
+}
+
+// errUnknown marks a key that cannot be computed before upstream nodes run.
+var errUnknown = errors.New("not known until upstream nodes run")
+
+// prepare evaluates s's configuration against the exposed values of finished upstream stages and
+// computes its key components. records holds the records of upstream stages that are done; an
+// upstream missing from records will run first, which leaves the key unknown (key == "").
+func (r *Runner) prepare(s *pipelines.Stage, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
+	cfg, diags := r.p.EvalStage(s, exposed)
+	if diags.HasErrors() {
+		return nil, &DiagError{Diags: diags}
+	}
+	task, diags := s.Kind.Prepare(cfg, s.AttrRange)
+	if diags.HasErrors() {
+		return nil, &DiagError{Diags: diags}
+	}
+	n := &prepared{stage: s, cfg: cfg, task: task}
+	for _, u := range s.Upstream {
+		if records[u] == nil {
+			n.waitingOn = append(n.waitingOn, u)
+		}
+	}
+	if !cfg.IsWhollyKnown() {
+		return n, nil
+	}
+	params, err := pipelines.Params(s, cfg)
+	if err != nil {
+		return n, nil
+	}
+	n.params = params
+	comp := map[string]string{
+		"kind":    s.Kind.Name(),
+		"version": s.Kind.Version(),
+		"seed":    strconv.FormatInt(r.p.Seed, 10),
+	}
+	for name, js := range params {
+		comp["param."+name] = js
+	}
+	for _, ref := range s.Refs {
+		rec := records[ref.Target]
+		if rec == nil {
+			return n, nil
+		}
+		comp["dep:"+ref.Target] = outputsDigest(rec)
+	}
+	if err := r.hashInputs(n, records, comp); err != nil {
+		if errors.Is(err, errUnknown) {
+			return n, nil
+		}
+		return nil, err
+	}
+	n.components = comp
+	n.key = keyOf(comp)
+	return n, nil
+}
+
+// keyOf hashes the sorted components.
+func keyOf(comp map[string]string) string {
+	h := sha256.New()
+	h.Write([]byte(keyFormat + "\n"))
+	keys := make([]string, 0, len(comp))
+	for k := range comp {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%d:%s=%d:%s\n", len(k), k, len(comp[k]), comp[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// outputsDigest summarises the output digests of a record.
+func outputsDigest(rec *cache.Record) string {
+	names := make([]string, 0, len(rec.Outputs))
+	for n := range rec.Outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		o := rec.Outputs[n]
+		fmt.Fprintf(&b, "%s=%s:%s;", n, o.Type, o.Digest)
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}
+
+// hashInputs adds "input:PATH" and "script:PATH" components for the task's inputs. A path that is an
+// output of an upstream stage takes that output's recorded digest; a path under an upstream output
+// that has not run yet makes the key unknown.
+func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp map[string]string) error {
+	owners := r.upstreamOutputs(n.stage)
+	for _, pattern := range n.task.Inputs {
+		paths, err := r.expand(pattern)
+		if err != nil {
+			if owner := ownerOf(pattern, owners); owner != "" && records[owner] == nil {
+				return errUnknown
+			}
+			return err
+		}
+		for _, p := range paths {
+			d, err := r.digestInput(p, owners, records)
+			if err != nil {
+				return err
+			}
+			comp["input:"+p] = d
+		}
+	}
+	for _, p := range n.task.Optional {
+		rel := filepath.Clean(p)
+		fi, err := os.Stat(filepath.Join(r.project, rel))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		d, err := r.digestInput(rel, owners, records)
+		if err != nil {
+			return err
+		}
+		comp["script:"+rel] = d
+	}
+	return nil
+}
+
+// upstreamOutputs maps project-relative output paths of s's direct upstream stages to the stage address.
+func (r *Runner) upstreamOutputs(s *pipelines.Stage) map[string]string {
+	out := map[string]string{}
+	for _, u := range s.Upstream {
+		us, _ := r.p.Stage(u)
+		for _, p := range r.declaredOutputs(us) {
+			out[p] = u
+		}
+	}
+	return out
+}
+
+// declaredOutputs returns the project-relative output paths of a stage when they can be known
+// statically (commands), else nil.
+func (r *Runner) declaredOutputs(s *pipelines.Stage) []string {
+	cfg, diags := r.p.EvalStage(s, nil)
+	if diags.HasErrors() {
+		return nil
+	}
+	task, diags := s.Kind.Prepare(cfg, s.AttrRange)
+	if diags.HasErrors() {
+		return nil
+	}
+	var out []string
+	for _, o := range task.Outputs {
+		if o.Path != "" {
+			out = append(out, o.Path)
+		}
+	}
+	return out
+}
+
+// ownerOf returns the upstream stage whose output is p or contains p.
+func ownerOf(p string, owners map[string]string) string {
+	p = filepath.Clean(p)
+	for op, addr := range owners {
+		if p == op || strings.HasPrefix(p, op+string(filepath.Separator)) {
+			return addr
+		}
+	}
+	return ""
+}
+
+// digestInput returns "TYPE:DIGEST" for a project-relative (or absolute) input path.
+func (r *Runner) digestInput(p string, owners map[string]string, records map[string]*cache.Record) (string, error) {
+	if owner, ok := owners[p]; ok {
+		rec := records[owner]
+		if rec == nil {
+			return "", errUnknown
+		}
+		for _, o := range rec.Outputs {
+			if filepath.Clean(o.Path) == p {
+				return o.Type + ":" + o.Digest, nil
+			}
+		}
+	}
+	if owner := ownerOf(p, owners); owner != "" && records[owner] == nil {
+		return "", errUnknown
+	}
+	a, err := r.store.Digest(r.abs(p))
+	if err != nil {
+		return "", fmt.Errorf("hashing input %s: %w", p, err)
+	}
+	return a.Type + ":" + a.Digest, nil
+}
+
+// expand resolves an input pattern to sorted existing paths (project-relative unless absolute).
+func (r *Runner) expand(pattern string) ([]string, error) {
+	if !strings.ContainsAny(pattern, "*?[") {
+		p := filepath.Clean(pattern)
+		if _, err := os.Lstat(r.abs(p)); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("input %s does not exist; create it, fix the path, or reference the stage that produces it", pattern)
+			}
+			return nil, fmt.Errorf("input %s: %w", pattern, err)
+		}
+		return []string{p}, nil
+	}
+	matches, err := filepath.Glob(r.abs(pattern))
+	if err != nil {
+		return nil, fmt.Errorf("input pattern %q is malformed: %w", pattern, err)
+	}
+	if len(matches) == 0 {
+		return nil, fmt.Errorf("input pattern %q matches no file", pattern)
+	}
+	out := make([]string, 0, len(matches))
+	for _, m := range matches {
+		if !filepath.IsAbs(pattern) {
+			rel, err := filepath.Rel(r.project, m)
+			if err == nil {
+				m = rel
+			}
+		}
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// abs makes a project-relative path absolute.
+func (r *Runner) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(r.project, p)
+}
+
+// DiagError carries configuration diagnostics found while evaluating a node.
+type DiagError struct {
+	Diags hcl.Diagnostics
+}
+
+// Error implements error.
+func (e *DiagError) Error() string { return e.Diags.Error() }

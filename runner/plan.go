@@ -1,0 +1,129 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pcamflow/pcamflow/cache"
+)
+
+// Node states in plans and runs.
+const (
+	StateCached  = "cached"  // a record with this key exists; outputs are restored if needed
+	StateRun     = "run"     // will execute (plan)
+	StateRan     = "ran"     // executed successfully
+	StateFailed  = "failed"  // execution or preparation failed
+	StateSkipped = "skipped" // not executed because an upstream node failed
+)
+
+// PlannedNode is one line of a plan.
+type PlannedNode struct {
+	Node     string   `json:"node"`
+	Kind     string   `json:"kind"`
+	State    string   `json:"state"`
+	Key      string   `json:"key,omitempty"`
+	Reasons  []string `json:"reasons,omitempty"`
+	Upstream []string `json:"upstream"`
+	Restore  bool     `json:"restore,omitempty"`
+	Executor string   `json:"executor"`
+}
+
+// Plan says, for every selected node in execution order, whether it is cached or will run, and why.
+// It reads only metadata and hashes inputs through the stat cache; it executes nothing.
+func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
+	exposed := map[string]cty.Value{}
+	records := map[string]*cache.Record{}
+	var plan []PlannedNode
+	for _, s := range r.selected() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		pn := PlannedNode{Node: s.Addr, Kind: s.Kind.Name(), Upstream: s.Upstream, Executor: executorOf(s)}
+		if pn.Upstream == nil {
+			pn.Upstream = []string{}
+		}
+		n, err := r.prepare(s, exposed, records)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Addr, err)
+		}
+		prev := r.previous(s.Addr)
+		switch {
+		case n.key == "":
+			pn.State = StateRun
+			pn.Reasons = []string{"inputs from " + joinAddrs(n.waitingOn) + " will be recomputed first"}
+		default:
+			pn.Key = n.key
+			rec, ok, err := r.store.GetRecord(n.key)
+			if err != nil {
+				return nil, err
+			}
+			if ok && !r.forced(s.Addr) && r.complete(rec) {
+				pn.State = StateCached
+				pn.Restore = r.needsRestore(rec)
+				records[s.Addr] = rec
+				exposed[s.Addr] = exposedOf(s, n.cfg, rec)
+			} else {
+				pn.State = StateRun
+				pn.Reasons = why(prev, n.components)
+				if r.forced(s.Addr) {
+					pn.Reasons = []string{"forced with --force"}
+				} else if prev != nil && ok {
+					pn.Reasons = []string{"cached outputs are missing from the object store"}
+				}
+			}
+		}
+		if pn.State == StateRun {
+			exposed[s.Addr] = s.Kind.Expose(n.cfg, nil)
+		}
+		plan = append(plan, pn)
+	}
+	return plan, nil
+}
+
+// previous returns the key components of the last successful run of addr, or nil.
+func (r *Runner) previous(addr string) map[string]string {
+	key, ok, err := r.store.GetRef(r.refName(addr))
+	if err != nil || !ok {
+		return nil
+	}
+	rec, ok, err := r.store.GetRecord(key)
+	if err != nil || !ok {
+		return nil
+	}
+	return rec.Components
+}
+
+// complete reports whether every output object of rec is in the store.
+func (r *Runner) complete(rec *cache.Record) bool {
+	for _, o := range rec.Outputs {
+		ok, err := r.store.Has(o.Artifact)
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// needsRestore reports whether any output of rec is missing or different at its path.
+func (r *Runner) needsRestore(rec *cache.Record) bool {
+	for _, o := range rec.Outputs {
+		a, err := r.store.Digest(r.abs(o.Path))
+		if err != nil || a.Digest != o.Digest || a.Type != o.Type {
+			return true
+		}
+	}
+	return false
+}
+
+func joinAddrs(a []string) string {
+	if len(a) == 0 {
+		return "upstream stages"
+	}
+	s := a[0]
+	for _, x := range a[1:] {
+		s += ", " + x
+	}
+	return s
+}

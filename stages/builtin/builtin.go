@@ -1,0 +1,14 @@
+// Package builtin assembles the registry of every stage kind shipped in the pcamflow binary.
+package builtin
+
+import (
+	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/stages/command"
+)
+
+// Registry returns a registry with all built-in stage kinds.
+func Registry() *stages.Registry {
+	return stages.NewRegistry(
+		command.New(),
+	)
+}

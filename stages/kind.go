@@ -1,0 +1,157 @@
+// Package stages defines what a stage kind is: the contract between the pipeline language, the runner
+// and each kind (command, dataset, data_audit, train, ...). A kind brings its own schema, outputs,
+// version and execution; the runner knows kinds only through this interface, so adding a kind never
+// touches the runner.
+package stages
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Attr declares one attribute of a stage block.
+type Attr struct {
+	// Name is the attribute name as written in HCL.
+	Name string
+	// Type is the type the value is converted to; cty.DynamicPseudoType accepts any value.
+	Type cty.Type
+	// Required makes the attribute mandatory.
+	Required bool
+	// Default is used when the attribute is absent; cty.NilVal means a null of Type.
+	Default cty.Value
+	// Doc is a one-sentence description shown in the language reference.
+	Doc string
+	// NotInKey excludes the attribute from the cache key (descriptions, display options).
+	NotInKey bool
+}
+
+// Output describes one artifact a node publishes.
+type Output struct {
+	// Path is where the artifact is materialised. For outputs the kind writes into the project
+	// (command stages) it is project-relative; an empty Path asks the runner for a managed location
+	// under the workspace.
+	Path string
+	// Type is "file" or "tree" once published; empty before.
+	Type string
+	// Digest is the content digest once published; empty before.
+	Digest string
+}
+
+// Task is what a prepared node reads and writes.
+type Task struct {
+	// Inputs are project-relative files, folders or glob patterns whose content is part of the key.
+	Inputs []string
+	// Optional are paths hashed into the key only when they exist as regular files (for example
+	// scripts named in a command line).
+	Optional []string
+	// Outputs maps each output name to its declared location (see Output.Path).
+	Outputs map[string]Output
+}
+
+// OutputNames returns the output names in sorted order.
+func (t *Task) OutputNames() []string {
+	names := make([]string, 0, len(t.Outputs))
+	for n := range t.Outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// RangeFunc returns the source range of a named attribute of the stage block (the block itself
+// when the attribute is absent); kinds use it to place diagnostics.
+type RangeFunc func(attr string) *hcl.Range
+
+// Env is everything a kind needs to execute one node.
+type Env struct {
+	// Node is the node's address, e.g. "command.prep".
+	Node string
+	// Config is the evaluated configuration: every declared attribute present, converted to its type.
+	Config cty.Value
+	// Task is the result of Prepare for this configuration.
+	Task *Task
+	// ProjectDir is the absolute project root (the working directory of pcamflow).
+	ProjectDir string
+	// ScratchDir is an empty private directory that the runner removes afterwards.
+	ScratchDir string
+	// OutputPaths maps each output name to the absolute path the kind must write it to.
+	OutputPaths map[string]string
+	// Seed is the pipeline seed.
+	Seed int64
+	// Log receives the node's combined stdout and stderr; it is kept as the node's log file.
+	Log io.Writer
+}
+
+// Kind is one stage kind. Implementations must be stateless and safe for concurrent use.
+type Kind interface {
+	// Name is the block type, e.g. "command".
+	Name() string
+	// Version is the implementation version; it is part of every cache key of the kind, so bump it
+	// whenever the same configuration would produce different outputs.
+	Version() string
+	// Doc is a one-paragraph description for the language reference.
+	Doc() string
+	// Attrs lists the attributes of the stage block, in documentation order.
+	Attrs() []Attr
+	// Expose returns the value other stages see as kind.name, given the evaluated configuration
+	// (which holds unknown values while validating and planning) and the published outputs
+	// (nil until the node has run or been found in the cache). It must return an object.
+	Expose(cfg cty.Value, outs map[string]Output) cty.Value
+	// Prepare checks the evaluated configuration beyond its types and returns what the node reads
+	// and writes. Diagnostics must carry a Subject taken from at.
+	Prepare(cfg cty.Value, at RangeFunc) (*Task, hcl.Diagnostics)
+	// Execute runs the node. It writes every output to env.OutputPaths and returns an error that
+	// says what failed; the runner publishes the outputs afterwards.
+	Execute(ctx context.Context, env *Env) error
+}
+
+// Registry maps block type names to kinds.
+type Registry struct {
+	kinds map[string]Kind
+}
+
+// NewRegistry returns a registry holding the given kinds; it panics on a duplicate name, which is a
+// programming error in the binary, never a user error.
+func NewRegistry(kinds ...Kind) *Registry {
+	r := &Registry{kinds: map[string]Kind{}}
+	for _, k := range kinds {
+		if _, dup := r.kinds[k.Name()]; dup {
+			panic("stages: duplicate kind " + k.Name())
+		}
+		r.kinds[k.Name()] = k
+	}
+	return r
+}
+
+// Lookup returns the kind for a block type.
+func (r *Registry) Lookup(name string) (Kind, bool) {
+	k, ok := r.kinds[name]
+	return k, ok
+}
+
+// Names returns the registered kind names in sorted order.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.kinds))
+	for n := range r.kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ExitError reports that a node's process exited with a non-zero status.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+// Error implements error.
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// Unwrap returns the underlying error.
+func (e *ExitError) Unwrap() error { return e.Err }
