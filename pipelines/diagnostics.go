@@ -56,3 +56,8 @@ func writeSnippet(w io.Writer, r *hcl.Range, src []byte) {
 	width := max(end-start, 1)
 	fmt.Fprintf(w, "%s%s%s\n", strings.Repeat(" ", 5)+" | ", strings.Repeat(" ", start), strings.Repeat("^", width))
 }
+
+// posOf formats the start of a range as file:line:col for use inside diagnostic sentences.
+func posOf(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+}

@@ -11,6 +11,7 @@ import (
 )
 
 // baseContext is the evaluation context without stages: var, local, pipeline and the functions.
+// It returns a fresh context each time (callers add stage kinds to Variables).
 func (p *Pipeline) baseContext() *hcl.EvalContext {
 	return &hcl.EvalContext{Functions: funcs, Variables: map[string]cty.Value{
 		"var":   objectOrEmpty(p.Vars),
@@ -29,20 +30,22 @@ func objectOrEmpty(m map[string]cty.Value) cty.Value {
 	return cty.ObjectVal(m)
 }
 
-// stageContext extends the base context with one object per stage kind, holding the exposed value of
-// every stage of that kind. Stages missing from exposed are unknown.
-func (p *Pipeline) stageContext(exposed map[string]cty.Value) *hcl.EvalContext {
+// stageContext extends the base context with one object per stage kind holding the exposed values
+// of the stages s refers to. Referenced stages missing from exposed are unknown. Only referenced
+// stages are included, so evaluating a node costs O(its references), not O(pipeline size).
+func (p *Pipeline) stageContext(s *Stage, exposed map[string]cty.Value) *hcl.EvalContext {
 	ctx := p.baseContext()
 	byKind := map[string]map[string]cty.Value{}
-	for _, s := range p.Stages {
-		v, ok := exposed[s.Addr]
+	for _, r := range s.Refs {
+		t := p.byAddr[r.Target]
+		v, ok := exposed[t.Addr]
 		if !ok {
 			v = cty.DynamicVal
 		}
-		if byKind[s.Kind.Name()] == nil {
-			byKind[s.Kind.Name()] = map[string]cty.Value{}
+		if byKind[t.Kind.Name()] == nil {
+			byKind[t.Kind.Name()] = map[string]cty.Value{}
 		}
-		byKind[s.Kind.Name()][s.Name] = v
+		byKind[t.Kind.Name()][t.Name] = v
 	}
 	for kind, m := range byKind {
 		ctx.Variables[kind] = cty.ObjectVal(m)
@@ -54,7 +57,7 @@ func (p *Pipeline) stageContext(exposed map[string]cty.Value) *hcl.EvalContext {
 // value; missing ones are unknown), converts each to its declared type and fills in defaults. The
 // result is an object with one attribute per declared attribute of the kind.
 func (p *Pipeline) EvalStage(s *Stage, exposed map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
-	ctx := p.stageContext(exposed)
+	ctx := p.stageContext(s, exposed)
 	var diags hcl.Diagnostics
 	attrs := map[string]cty.Value{}
 	for _, spec := range s.Kind.Attrs() {
@@ -73,10 +76,10 @@ func (p *Pipeline) EvalStage(s *Stage, exposed map[string]cty.Value) (cty.Value,
 			attrs[spec.Name] = cty.UnknownVal(spec.Type)
 			continue
 		}
-		conv, err := convert.Convert(v, spec.Type)
+		conv, err := convertValue(v, spec.Type)
 		if err != nil {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
-				Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s. It must be %s.", spec.Name, err, friendlyType(spec.Type)),
+				Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s. Change the value to %s.", spec.Name, err, friendlyType(spec.Type)),
 				Subject: a.Expr.Range().Ptr(), Expression: a.Expr, EvalContext: ctx})
 			attrs[spec.Name] = cty.UnknownVal(spec.Type)
 			continue
@@ -132,4 +135,27 @@ func toInt64(v cty.Value) (int64, error) {
 		return 0, fmt.Errorf("%s is out of range", bf.Text('g', 20))
 	}
 	return i, nil
+}
+
+// convertValue is convert.Convert with a fast path for the common case of a tuple whose elements
+// already have the target list's element type: cty's general conversion unifies element types with
+// a sort that dominates the load time of pipelines with thousands of references in one list.
+func convertValue(v cty.Value, ty cty.Type) (cty.Value, error) {
+	if !ty.IsListType() || !v.IsKnown() || v.IsNull() || !v.Type().IsTupleType() || v.LengthInt() == 0 {
+		return convert.Convert(v, ty)
+	}
+	ety := ty.ElementType()
+	elems := make([]cty.Value, 0, v.LengthInt())
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		switch {
+		case e.Type().Equals(ety):
+			elems = append(elems, e)
+		case !e.IsKnown() && e.Type() == cty.DynamicPseudoType:
+			elems = append(elems, cty.UnknownVal(ety))
+		default:
+			return convert.Convert(v, ty)
+		}
+	}
+	return cty.ListVal(elems), nil
 }

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"container/heap"
 	"fmt"
 	"strings"
 
@@ -18,30 +19,48 @@ func (p *Pipeline) order() hcl.Diagnostics {
 	if diags.HasErrors() {
 		return diags
 	}
+	index := map[string]int{}
 	indeg := map[string]int{}
-	for _, s := range p.Stages {
+	down := map[string][]string{}
+	for i, s := range p.Stages {
+		index[s.Addr] = i
 		indeg[s.Addr] = len(s.Upstream)
-	}
-	done := map[string]bool{}
-	for len(p.Order) < len(p.Stages) {
-		progressed := false
-		for _, s := range p.Stages {
-			if done[s.Addr] || indeg[s.Addr] > 0 {
-				continue
-			}
-			done[s.Addr] = true
-			p.Order = append(p.Order, s)
-			progressed = true
-			for _, d := range p.Downstream(s.Addr) {
-				indeg[d]--
-			}
-			break
+		for _, u := range s.Upstream {
+			down[u] = append(down[u], s.Addr)
 		}
-		if !progressed {
-			break // unreachable: cycles were reported above
+	}
+	ready := &addrHeap{index: index}
+	for _, s := range p.Stages {
+		if indeg[s.Addr] == 0 {
+			heap.Push(ready, s.Addr)
+		}
+	}
+	for ready.Len() > 0 {
+		a := heap.Pop(ready).(string)
+		p.Order = append(p.Order, p.byAddr[a])
+		for _, d := range down[a] {
+			if indeg[d]--; indeg[d] == 0 {
+				heap.Push(ready, d)
+			}
 		}
 	}
 	return diags
+}
+
+// addrHeap is a min-heap of stage addresses by declaration index.
+type addrHeap struct {
+	items []string
+	index map[string]int
+}
+
+func (h *addrHeap) Len() int           { return len(h.items) }
+func (h *addrHeap) Less(i, j int) bool { return h.index[h.items[i]] < h.index[h.items[j]] }
+func (h *addrHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *addrHeap) Push(x any)         { h.items = append(h.items, x.(string)) }
+func (h *addrHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
 }
 
 // cycles returns every strongly connected component that contains a cycle, as a closed path of

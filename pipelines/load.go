@@ -120,7 +120,7 @@ func topSchema(reg *stages.Registry) *hcl.BodySchema {
 
 func duplicateBlock(kind string, b, first *hcl.Block) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate " + kind + " block",
-		Detail:  fmt.Sprintf("Only one %s block is allowed; the first is at %s. Merge them into one.", kind, first.DefRange),
+		Detail:  fmt.Sprintf("Only one %s block is allowed; the first is at %s. Merge them into one.", kind, posOf(first.DefRange)),
 		Subject: b.DefRange.Ptr()}
 }
 
@@ -178,7 +178,7 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 	if prev, dup := p.byAddr[s.Addr]; dup {
 		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate stage name",
 			Detail: fmt.Sprintf("A %s stage named %q is already declared at %s. Stage names must be unique per kind; rename one of them.",
-				b.Type, s.Name, prev.DeclRange),
+				b.Type, s.Name, posOf(prev.DeclRange)),
 			Subject: b.LabelRanges[0].Ptr()})
 		return diags
 	}
@@ -267,9 +267,12 @@ func (p *Pipeline) check() hcl.Diagnostics {
 			exposed[s.Addr] = cty.DynamicVal
 			continue
 		}
-		_, pdiags := s.Kind.Prepare(cfg, s.AttrRange)
+		task, pdiags := s.Kind.Prepare(cfg, s.AttrRange)
 		diags = append(diags, pdiags...)
 		exposed[s.Addr] = s.Kind.Expose(cfg, nil)
+		if len(s.Refs) == 0 && !pdiags.HasErrors() {
+			s.staticCfg, s.staticTask = cfg, task
+		}
 	}
 	return diags
 }

@@ -19,7 +19,7 @@ func (p *Pipeline) decodeLocals(blocks []*hcl.Block) hcl.Diagnostics {
 		for name, a := range as {
 			if prev, dup := attrs[name]; dup {
 				diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate local value",
-					Detail: fmt.Sprintf("local.%s is already defined at %s; remove or rename one.", name, prev.NameRange), Subject: a.NameRange.Ptr()})
+					Detail: fmt.Sprintf("local.%s is already defined at %s; remove or rename one.", name, posOf(prev.NameRange)), Subject: a.NameRange.Ptr()})
 				continue
 			}
 			attrs[name] = a

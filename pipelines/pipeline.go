@@ -61,6 +61,17 @@ type Stage struct {
 
 	resourcesBlock *hcl.Block
 	broken         bool // its block or references had errors: not evaluated by check
+
+	// staticCfg and staticTask are the configuration and task of a stage without stage references,
+	// evaluated once while checking: they cannot change at run time.
+	staticCfg  cty.Value
+	staticTask *stages.Task
+}
+
+// Static returns the configuration and task evaluated while loading, for stages whose configuration
+// does not refer to other stages; ok is false otherwise.
+func (s *Stage) Static() (cfg cty.Value, task *stages.Task, ok bool) {
+	return s.staticCfg, s.staticTask, s.staticTask != nil
 }
 
 // Ref is one reference from a stage to another stage, with the source range where it is written.

@@ -49,7 +49,7 @@ func (p *Pipeline) decodeVariables(blocks []*hcl.Block, opt Options) hcl.Diagnos
 		}
 		if prev, dup := vars[v.name]; dup {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate variable",
-				Detail: fmt.Sprintf("Variable %q is already declared at %s; remove or rename one.", v.name, prev.declRange), Subject: b.LabelRanges[0].Ptr()})
+				Detail: fmt.Sprintf("Variable %q is already declared at %s; remove or rename one.", v.name, posOf(prev.declRange)), Subject: b.LabelRanges[0].Ptr()})
 			continue
 		}
 		vars[v.name] = v

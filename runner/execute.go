@@ -153,17 +153,36 @@ func outputsOf(rec *cache.Record) map[string]stages.Output {
 	return out
 }
 
-// recordCached writes the run row of a cache hit.
-func (sc *scheduler) recordCached(s *pipelines.Stage, res *NodeResult, n *prepared, rec *cache.Record) {
+// recordCached queues the run row of a cache hit.
+func (sc *scheduler) recordCached(s *pipelines.Stage, n *prepared, rec *cache.Record) {
+	outs, _ := json.Marshal(rec.Outputs)
+	now := time.Now()
+	sc.addRow(&track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), Key: n.key, State: track.NodeCached,
+		Reason: "produced by run " + rec.RunID, Params: paramsJSON(n), Started: now, Finished: now,
+		Host: hostname(), LogPath: rec.LogPath, Outputs: outs, Executor: "local"})
+}
+
+// addRow queues a one-shot node row (cached, skipped).
+func (sc *scheduler) addRow(nr *track.NodeRun) {
 	if sc.r.db == nil {
 		return
 	}
-	outs, _ := json.Marshal(rec.Outputs)
-	nr := &track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), Key: n.key, State: StateCached,
-		Reason: "produced by run " + rec.RunID, Params: paramsJSON(n), Started: time.Now(), Finished: time.Now(),
-		Host: hostname(), LogPath: rec.LogPath, Outputs: outs, Executor: "local"}
-	if err := sc.r.db.InsertNode(nr); err != nil {
-		fmt.Fprintf(sc.r.opt.Out, "warning: recording %s: %v\n", s.Addr, err)
+	sc.mu.Lock()
+	sc.rows = append(sc.rows, nr)
+	sc.mu.Unlock()
+}
+
+// flushRows writes the queued rows in one transaction.
+func (sc *scheduler) flushRows() {
+	sc.mu.Lock()
+	rows := sc.rows
+	sc.rows = nil
+	sc.mu.Unlock()
+	if sc.r.db == nil || len(rows) == 0 {
+		return
+	}
+	if err := sc.r.db.InsertNodes(rows); err != nil {
+		fmt.Fprintf(sc.r.opt.Out, "warning: recording %d cached/skipped node(s): %v\n", len(rows), err)
 	}
 }
 

@@ -41,15 +41,18 @@ var errUnknown = errors.New("not known until upstream nodes run")
 // computes its key components. records holds the records of upstream stages that are done; an
 // upstream missing from records will run first, which leaves the key unknown (key == "").
 func (r *Runner) prepare(s *pipelines.Stage, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
-	cfg, diags := r.p.EvalStage(s, exposed)
-	if diags.HasErrors() {
-		return nil, &DiagError{Diags: diags}
-	}
-	task, diags := s.Kind.Prepare(cfg, s.AttrRange)
-	if diags.HasErrors() {
-		return nil, &DiagError{Diags: diags}
+	cfg, task, static := s.Static()
+	if !static {
+		var diags hcl.Diagnostics
+		if cfg, diags = r.p.EvalStage(s, exposed); diags.HasErrors() {
+			return nil, &DiagError{Diags: diags}
+		}
+		if task, diags = s.Kind.Prepare(cfg, s.AttrRange); diags.HasErrors() {
+			return nil, &DiagError{Diags: diags}
+		}
 	}
 	n := &prepared{stage: s, cfg: cfg, task: task}
+	r.setTask(s.Addr, task)
 	for _, u := range s.Upstream {
 		if records[u] == nil {
 			n.waitingOn = append(n.waitingOn, u)
@@ -126,6 +129,14 @@ func outputsDigest(rec *cache.Record) string {
 func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp map[string]string) error {
 	owners := r.upstreamOutputs(n.stage)
 	for _, pattern := range n.task.Inputs {
+		if _, owned := owners[filepath.Clean(pattern)]; owned {
+			d, err := r.digestInput(filepath.Clean(pattern), owners, records)
+			if err != nil {
+				return err
+			}
+			comp["input:"+filepath.Clean(pattern)] = d
+			continue
+		}
 		paths, err := r.expand(pattern)
 		if err != nil {
 			if owner := ownerOf(pattern, owners); owner != "" && records[owner] == nil {
@@ -156,47 +167,51 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 	return nil
 }
 
-// upstreamOutputs maps project-relative output paths of s's direct upstream stages to the stage address.
+// upstreamOutputs maps project-relative output paths of s's direct upstream stages to the stage
+// address, from the tasks prepared for them earlier in this plan or run.
 func (r *Runner) upstreamOutputs(s *pipelines.Stage) map[string]string {
 	out := map[string]string{}
 	for _, u := range s.Upstream {
-		us, _ := r.p.Stage(u)
-		for _, p := range r.declaredOutputs(us) {
-			out[p] = u
+		task := r.getTask(u)
+		if task == nil {
+			continue
+		}
+		for _, o := range task.Outputs {
+			if o.Path != "" {
+				out[filepath.Clean(o.Path)] = u
+			}
 		}
 	}
 	return out
 }
 
-// declaredOutputs returns the project-relative output paths of a stage when they can be known
-// statically (commands), else nil.
-func (r *Runner) declaredOutputs(s *pipelines.Stage) []string {
-	cfg, diags := r.p.EvalStage(s, nil)
-	if diags.HasErrors() {
-		return nil
-	}
-	task, diags := s.Kind.Prepare(cfg, s.AttrRange)
-	if diags.HasErrors() {
-		return nil
-	}
-	var out []string
-	for _, o := range task.Outputs {
-		if o.Path != "" {
-			out = append(out, o.Path)
-		}
-	}
-	return out
+// setTask remembers the prepared task of a stage.
+func (r *Runner) setTask(addr string, t *stages.Task) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tasks[addr] = t
 }
 
-// ownerOf returns the upstream stage whose output is p or contains p.
+// getTask returns the prepared task of a stage, or nil.
+func (r *Runner) getTask(addr string) *stages.Task {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tasks[addr]
+}
+
+// ownerOf returns the upstream stage whose output is p or contains p, checking p and each of its
+// parent folders (O(depth), whatever the number of upstream outputs).
 func ownerOf(p string, owners map[string]string) string {
-	p = filepath.Clean(p)
-	for op, addr := range owners {
-		if p == op || strings.HasPrefix(p, op+string(filepath.Separator)) {
+	for p = filepath.Clean(p); ; {
+		if addr, ok := owners[p]; ok {
 			return addr
 		}
+		parent := filepath.Dir(p)
+		if parent == p || parent == "." {
+			return ""
+		}
+		p = parent
 	}
-	return ""
 }
 
 // digestInput returns "TYPE:DIGEST" for a project-relative (or absolute) input path.

@@ -82,6 +82,14 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 	return plan, nil
 }
 
+// setRef points the stage's ref at key, writing only when it changes (a no-op run writes nothing).
+func (r *Runner) setRef(addr, key string) error {
+	if cur, ok, err := r.store.GetRef(r.refName(addr)); err == nil && ok && cur == key {
+		return nil
+	}
+	return r.store.SetRef(r.refName(addr), key)
+}
+
 // previous returns the key components of the last successful run of addr, or nil.
 func (r *Runner) previous(addr string) map[string]string {
 	key, ok, err := r.store.GetRef(r.refName(addr))

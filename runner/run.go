@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,8 @@ type scheduler struct {
 	records map[string]*cache.Record
 	results map[string]*NodeResult
 	summary *Summary
+	execSem chan struct{}
+	rows    []*track.NodeRun // cached and skipped rows, written in one transaction
 }
 
 // Run executes every selected node that is not cached, at most Options.Jobs at once. Downstream
@@ -103,63 +106,87 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	return sc.summary, nil
 }
 
-// loop dispatches ready nodes to at most Jobs workers until every node has a result.
+// loop starts every node whose upstream nodes have succeeded, until every node has a result. Nodes
+// check the cache concurrently (bounded by checkers); at most Options.Jobs execute at once.
 func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Stage) {
-	pending := map[string]*pipelines.Stage{}
+	selected := map[string]bool{}
 	for _, s := range nodes {
-		pending[s.Addr] = s
+		selected[s.Addr] = true
 	}
-	done := make(chan *NodeResult)
-	running := 0
-	for len(pending) > 0 || running > 0 {
-		progressed := false
-		for _, s := range nodes {
-			if _, ok := pending[s.Addr]; !ok || running >= sc.r.opt.Jobs {
-				continue
+	indeg := map[string]int{}
+	down := map[string][]string{}
+	for _, s := range nodes {
+		for _, u := range s.Upstream {
+			if selected[u] {
+				indeg[s.Addr]++
+				down[u] = append(down[u], s.Addr)
 			}
-			ready, failedUp := sc.readiness(s)
-			if failedUp != "" {
-				delete(pending, s.Addr)
-				progressed = true
-				sc.finish(&NodeResult{Node: s.Addr, State: StateSkipped, Reasons: []string{"upstream " + failedUp + " did not succeed"}})
-				continue
-			}
-			if !ready {
-				continue
-			}
-			delete(pending, s.Addr)
-			running++
-			go func(s *pipelines.Stage) { done <- sc.node(ctx, s) }(s)
 		}
-		if running == 0 {
-			if len(pending) > 0 && progressed {
-				continue // nodes were skipped; loop again to settle the rest
-			}
-			break // nothing runs and nothing can start: only possible when the selection is not closed upstream
+	}
+	sc.execSem = make(chan struct{}, sc.r.opt.Jobs)
+	checkSem := make(chan struct{}, checkers())
+	done := make(chan *NodeResult, len(nodes))
+	settled := map[string]bool{}
+	start := func(s *pipelines.Stage) {
+		go func() {
+			checkSem <- struct{}{}
+			done <- sc.node(ctx, s, checkSem)
+		}()
+	}
+	for _, s := range nodes {
+		if indeg[s.Addr] == 0 {
+			start(s)
 		}
+	}
+	for remaining := len(nodes); remaining > 0; {
 		res := <-done
-		running--
+		remaining--
+		settled[res.Node] = true
 		sc.finish(res)
-	}
-}
-
-// readiness reports whether all upstream nodes of s have finished successfully, or names one that did not.
-func (sc *scheduler) readiness(s *pipelines.Stage) (ready bool, failed string) {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	ready = true
-	for _, u := range s.Upstream {
-		res, ok := sc.results[u]
-		if !ok {
-			ready = false
+		if res.State == StateFailed || res.State == StateSkipped {
+			remaining -= sc.skipDownstream(res.Node, down, settled)
 			continue
 		}
-		if res.State == StateFailed || res.State == StateSkipped {
-			return false, u
+		for _, d := range down[res.Node] {
+			indeg[d]--
+			if indeg[d] == 0 && !settled[d] {
+				st, _ := sc.r.p.Stage(d)
+				start(st)
+			}
 		}
 	}
-	return ready, ""
+	sc.flushRows()
 }
+
+// skipDownstream marks every unsettled node downstream of failed as skipped and returns how many.
+func (sc *scheduler) skipDownstream(failed string, down map[string][]string, settled map[string]bool) int {
+	n := 0
+	queue := append([]string{}, down[failed]...)
+	cause := map[string]string{}
+	for _, d := range down[failed] {
+		cause[d] = failed
+	}
+	for len(queue) > 0 {
+		a := queue[0]
+		queue = queue[1:]
+		if settled[a] {
+			continue
+		}
+		settled[a] = true
+		n++
+		sc.finish(&NodeResult{Node: a, State: StateSkipped, Reasons: []string{"upstream " + cause[a] + " did not succeed"}})
+		for _, d := range down[a] {
+			if _, seen := cause[d]; !seen {
+				cause[d] = a
+			}
+			queue = append(queue, d)
+		}
+	}
+	return n
+}
+
+// checkers is how many nodes may evaluate configurations and check the cache at once.
+func checkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // finish records a node's result and prints its line.
 func (sc *scheduler) finish(res *NodeResult) {
@@ -167,13 +194,10 @@ func (sc *scheduler) finish(res *NodeResult) {
 	sc.results[res.Node] = res
 	sc.summary.Nodes = append(sc.summary.Nodes, *res)
 	sc.mu.Unlock()
-	if res.State == StateSkipped && sc.r.db != nil {
+	if res.State == StateSkipped {
 		s, _ := sc.r.p.Stage(res.Node)
-		nr := &track.NodeRun{RunID: sc.runID, Node: res.Node, Kind: s.Kind.Name(), State: StateSkipped,
-			Reason: strings.Join(res.Reasons, "; "), Started: time.Now(), Finished: time.Now(), Host: hostname(), Executor: "local"}
-		if err := sc.r.db.InsertNode(nr); err != nil {
-			fmt.Fprintf(sc.r.opt.Out, "warning: recording %s: %v\n", res.Node, err)
-		}
+		sc.addRow(&track.NodeRun{RunID: sc.runID, Node: res.Node, Kind: s.Kind.Name(), State: track.NodeSkipped,
+			Reason: strings.Join(res.Reasons, "; "), Started: time.Now(), Finished: time.Now(), Host: hostname(), Executor: "local"})
 	}
 	sc.print(res)
 }
@@ -199,11 +223,20 @@ func (sc *scheduler) print(res *NodeResult) {
 	}
 }
 
-// node prepares, looks up or executes one node.
-func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage) *NodeResult {
+// node prepares one node and looks it up in the cache while holding a checker slot (released
+// through checkSem); on a miss it waits for an execution slot and the key's lock, looks again (another
+// process may have produced it meanwhile), and executes.
+func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage, checkSem chan struct{}) *NodeResult {
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-checkSem
+		}
+	}
+	defer release()
 	sc.mu.Lock()
-	exposed := copyMap(sc.exposed)
-	records := copyMap(sc.records)
+	exposed, records := sc.inputsOf(s)
 	sc.mu.Unlock()
 	res := &NodeResult{Node: s.Addr}
 	n, err := sc.r.prepare(s, exposed, records)
@@ -216,13 +249,15 @@ func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage) *NodeResult {
 		return res
 	}
 	res.Key = n.key
-	unlock, err := sc.r.store.LockKey(ctx, n.key)
-	if err != nil {
-		res.State, res.Err = StateFailed, fmt.Errorf("waiting for the lock of %s: %w", s.Addr, err)
-		return res
-	}
-	defer unlock()
 	rec, hit, err := sc.lookup(n)
+	if !hit && err == nil {
+		release()
+		var unlock func()
+		if unlock, err = sc.acquire(ctx, n.key); err == nil {
+			defer unlock()
+			rec, hit, err = sc.lookup(n)
+		}
+	}
 	if err != nil {
 		res.State, res.Err = StateFailed, err
 		sc.recordFailure(s, res, n)
@@ -230,19 +265,20 @@ func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage) *NodeResult {
 	}
 	if hit {
 		res.State, res.Outputs = StateCached, rec.Outputs
-		sc.recordCached(s, res, n, rec)
+		sc.recordCached(s, n, rec)
 	} else {
-		prev := sc.r.previous(s.Addr)
-		res.Reasons = why(prev, n.components)
+		res.Reasons = why(sc.r.previous(s.Addr), n.components)
+		if _, ok, _ := sc.r.store.GetRecord(n.key); ok {
+			res.Reasons = []string{"its cached outputs are missing from the object store"}
+		}
 		if sc.r.forced(s.Addr) {
 			res.Reasons = []string{"forced with --force"}
 		}
-		rec = sc.execute(ctx, n, res)
-		if rec == nil {
+		if rec = sc.execute(ctx, n, res); rec == nil {
 			return res
 		}
 	}
-	if err := sc.r.store.SetRef(sc.r.refName(s.Addr), n.key); err != nil {
+	if err := sc.r.setRef(s.Addr, n.key); err != nil {
 		res.State, res.Err = StateFailed, fmt.Errorf("updating the ref of %s: %w", s.Addr, err)
 		return res
 	}
@@ -251,6 +287,36 @@ func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage) *NodeResult {
 	sc.exposed[s.Addr] = exposedOf(s, n.cfg, rec)
 	sc.mu.Unlock()
 	return res
+}
+
+// acquire takes an execution slot and the key's lock; the returned func releases both.
+func (sc *scheduler) acquire(ctx context.Context, key string) (func(), error) {
+	select {
+	case sc.execSem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	unlock, err := sc.r.store.LockKey(ctx, key)
+	if err != nil {
+		<-sc.execSem
+		return nil, fmt.Errorf("waiting for the cache lock: %w", err)
+	}
+	return func() { unlock(); <-sc.execSem }, nil
+}
+
+// inputsOf returns the exposed values and records of the upstream stages of s (caller holds sc.mu).
+func (sc *scheduler) inputsOf(s *pipelines.Stage) (map[string]cty.Value, map[string]*cache.Record) {
+	exposed := make(map[string]cty.Value, len(s.Upstream))
+	records := make(map[string]*cache.Record, len(s.Upstream))
+	for _, u := range s.Upstream {
+		if v, ok := sc.exposed[u]; ok {
+			exposed[u] = v
+		}
+		if r, ok := sc.records[u]; ok {
+			records[u] = r
+		}
+	}
+	return exposed, records
 }
 
 // lookup returns the cached record for n and restores its outputs, unless the node is forced.
@@ -269,8 +335,8 @@ func (sc *scheduler) lookup(n *prepared) (*cache.Record, bool, error) {
 			continue
 		}
 		if err := sc.r.store.Restore(o.Artifact, dst); err != nil {
-			if errors.Is(err, cache.ErrCorrupt) || errors.Is(err, cache.ErrMissing) {
-				return nil, false, fmt.Errorf("restoring %s of %s from the cache: %w (run `pcamflow gc` or --force %s)", o.Path, n.stage.Addr, err, n.stage.Addr)
+			if errors.Is(err, cache.ErrCorrupt) {
+				return nil, false, sc.r.quarantine(n.stage.Addr, o, err)
 			}
 			return nil, false, fmt.Errorf("restoring %s of %s: %w", o.Path, n.stage.Addr, err)
 		}
@@ -278,10 +344,15 @@ func (sc *scheduler) lookup(n *prepared) (*cache.Record, bool, error) {
 	return rec, true, nil
 }
 
-func copyMap[V any](m map[string]V) map[string]V {
-	out := make(map[string]V, len(m))
-	for k, v := range m {
-		out[k] = v
+// quarantine handles a cached output whose object does not match its digest: the damaged object is
+// removed (so the next run recomputes and republishes it) and the node fails with an error that says
+// so. A damaged object is never used as a result.
+func (r *Runner) quarantine(addr string, o cache.Output, cause error) error {
+	msg := fmt.Sprintf("restoring %s of %s from the cache: %v", o.Path, addr, cause)
+	if o.Type == "file" {
+		if err := os.Remove(r.store.ObjectPath(o.Digest)); err == nil {
+			return fmt.Errorf("%s; the damaged object was removed, run again to recompute it", msg)
+		}
 	}
-	return out
+	return fmt.Errorf("%s; re-execute the stage with --force %s", msg, addr)
 }

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pcamflow/pcamflow/cache"
 	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -38,6 +40,9 @@ type Runner struct {
 	db      *track.DB
 	project string
 	opt     Options
+
+	mu    sync.Mutex
+	tasks map[string]*stages.Task // prepared tasks by stage address
 }
 
 // New returns a runner. project is the absolute project root; db may be nil for planning.
@@ -52,7 +57,7 @@ func New(p *pipelines.Pipeline, store *cache.Store, db *track.DB, project string
 	if err != nil {
 		return nil, fmt.Errorf("resolving the project directory: %w", err)
 	}
-	r := &Runner{p: p, store: store, db: db, project: abs, opt: opt}
+	r := &Runner{p: p, store: store, db: db, project: abs, opt: opt, tasks: map[string]*stages.Task{}}
 	for _, a := range append(append([]string{}, opt.Targets...), opt.Force...) {
 		if _, ok := p.Stage(a); !ok {
 			return nil, fmt.Errorf("no stage %q in pipeline %s; `pcamflow plan` lists the stages", a, p.Name)

@@ -212,7 +212,9 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	cmd.Dir = workdir
 	cmd.Stdout, cmd.Stderr = env.Log, env.Log
 	cmd.Env = commandEnv(env)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (so a cancel can kill the whole tree), and SIGTERM when pcamflow dies,
+	// so that a killed runner does not leave its command writing into the project.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %q: %w", run[0], err)
 	}

@@ -1,0 +1,46 @@
+# pcamflow — the two commands of the README:
+#   make demo   install what is needed, build, and run the quickstart pipeline
+#   make test   install what is needed, build, start the local Slurm cluster, and run every check
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+export CGO_ENABLED := 1
+export CGO_CFLAGS := -I/usr/include/hdf5/serial
+export CGO_LDFLAGS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial
+
+BIN := bin/pcamflow
+GOTEST_FLAGS ?= -p 2 -timeout 30m
+
+.PHONY: demo test build setup check vet fmtcheck bench fuzz clean
+
+demo: setup build
+	./$(BIN) run
+
+setup:
+	scripts/setup.sh build
+
+build:
+	go build -o $(BIN) ./cmd/pcamflow
+
+test: build
+	scripts/setup.sh test
+	$(MAKE) --no-print-directory check
+	go test $(GOTEST_FLAGS) ./...
+
+check: vet fmtcheck
+
+vet:
+	go vet ./...
+
+fmtcheck:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+bench: build
+	scripts/setup.sh bench
+	bench/noop/run.sh
+
+fuzz:
+	go test ./pipelines -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+
+clean:
+	rm -rf bin

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what pcamflow needs on a Debian machine, idempotently.
+#   scripts/setup.sh build   packages to build and run pcamflow (cgo: HDF5, OpenBLAS, SQLite)
+#   scripts/setup.sh test    + what the tests use (h5py/sklearn references, HDF5 tools, Slurm + munge)
+#   scripts/setup.sh bench   + what the benchmarks compare against (PyTorch, Snakemake, hyperfine)
+# Only missing packages are installed; a machine that has them all is not touched.
+set -euo pipefail
+
+profile="${1:-build}"
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev libopenblas-dev libsqlite3-dev)
+case "$profile" in
+  build) ;;
+  test) pkgs+=(hdf5-tools python3-h5py python3-sklearn python3-numpy slurm-wlm munge procps) ;;
+  bench) pkgs+=(hdf5-tools python3-h5py python3-sklearn python3-numpy slurm-wlm munge procps python3-torch snakemake hyperfine) ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+if ! command -v go >/dev/null 2>&1; then
+  echo "setup: Go is not installed. Install Go 1.26 from https://go.dev/dl/ (Debian's golang package is too old)." >&2
+  exit 1
+fi
+echo "setup: $profile dependencies present ($(go version | cut -d' ' -f3))"
