@@ -56,8 +56,18 @@ func Main() int {
 	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
-// Run executes one command line (without the program name) and returns its exit code.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Run executes one command line (without the program name) and returns its exit code. A panic (a
+// bug in pcamflow) is reported in one line with exit code 1 instead of a Go stack trace; set
+// PCAMFLOW_DEBUG=1 to see the trace.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	if os.Getenv("PCAMFLOW_DEBUG") == "" {
+		defer func() {
+			if r := recover(); r != nil {
+				fmt.Fprintf(stderr, "pcamflow: internal error: %v\nThis is a bug in pcamflow; please report it with the command and pipeline that caused it (PCAMFLOW_DEBUG=1 shows details).\n", r)
+				code = exitFailure
+			}
+		}()
+	}
 	e := &env{stdout: stdout, stderr: stderr, workspace: ".pcamflow"}
 	args, err := e.globalFlags(args)
 	if err != nil {

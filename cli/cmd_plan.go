@@ -18,6 +18,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	fs.Var(&targets, "target", "plan only this stage `kind.name` and its upstream (repeatable)")
 	fs.Var(&force, "force", "treat this stage `kind.name` as not cached (repeatable)")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	stats := fs.Bool("stats", false, "also print how many input bytes were hashed and how many files the stat cache answered")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
@@ -46,6 +47,12 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: plan failed: %v\n", err)
 		return exitFailure
+	}
+	if *stats {
+		defer func() {
+			h := store.HashStats()
+			fmt.Fprintf(e.stderr, "hashing: %d file(s) read (%d bytes), %d answered by the stat cache\n", h.FilesHashed, h.BytesHashed, h.StatHits)
+		}()
 	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)

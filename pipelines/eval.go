@@ -53,11 +53,16 @@ func (p *Pipeline) stageContext(s *Stage, exposed map[string]cty.Value) *hcl.Eva
 	return ctx
 }
 
-// EvalStage evaluates the attributes of s against the exposed values of other stages (address =>
-// value; missing ones are unknown), converts each to its declared type and fills in defaults. The
-// result is an object with one attribute per declared attribute of the kind.
-func (p *Pipeline) EvalStage(s *Stage, exposed map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
+// EvalNode evaluates the attributes of a node's stage against the exposed values of other stages
+// (stage address => value, see StageValue; missing ones are unknown) and the node's `each`,
+// converts each attribute to its declared type and fills in defaults. The result is an object with
+// one attribute per declared attribute of the kind.
+func (p *Pipeline) EvalNode(n *Node, exposed map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
+	s := n.Stage
 	ctx := p.stageContext(s, exposed)
+	if n.Each != cty.NilVal {
+		ctx.Variables["each"] = n.Each
+	}
 	var diags hcl.Diagnostics
 	attrs := map[string]cty.Value{}
 	for _, spec := range s.Kind.Attrs() {

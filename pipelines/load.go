@@ -96,6 +96,7 @@ func Load(filename string, src []byte, reg *stages.Registry, opt Options) (*Pipe
 	odiags := p.order()
 	diags = append(diags, odiags...)
 	if !odiags.HasErrors() {
+		diags = append(diags, p.expand()...)
 		diags = append(diags, p.check()...)
 	}
 	if diags.HasErrors() {
@@ -185,10 +186,13 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 	content, cdiags := b.Body.Content(stageSchema(kind))
 	diags = append(diags, betterSuggestions(cdiags, stageSchema(kind))...)
 	for name, a := range content.Attributes {
-		if name == "depends_on" {
-			continue
+		switch name {
+		case "depends_on":
+		case "for_each":
+			s.forEach = a.Expr
+		default:
+			s.Attrs[name] = a
 		}
-		s.Attrs[name] = a
 	}
 	if a, ok := content.Attributes["depends_on"]; ok {
 		deps, ddiags := p.decodeDependsOn(a)
@@ -210,7 +214,7 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 // stageSchema is the schema of a stage block: the kind's attributes, depends_on and a resources block.
 func stageSchema(k stages.Kind) *hcl.BodySchema {
 	s := &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "depends_on"}},
+		Attributes: []hcl.AttributeSchema{{Name: "depends_on"}, {Name: "for_each"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "resources"}},
 	}
 	for _, a := range k.Attrs() {
@@ -246,11 +250,12 @@ func (p *Pipeline) decodeDependsOn(a *hcl.Attribute) ([]Ref, hcl.Diagnostics) {
 	return refs, diags
 }
 
-// check evaluates every stage once with unknown upstream outputs, so that type errors, unsupported
+// check evaluates every node once with unknown upstream outputs, so that type errors, unsupported
 // attributes of referenced stages and kind-specific problems are reported before anything runs.
 func (p *Pipeline) check() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	exposed := map[string]cty.Value{}
+	nodeValues := map[string]cty.Value{}
 	for _, s := range p.Order {
 		if s.broken {
 			exposed[s.Addr] = cty.DynamicVal
@@ -261,18 +266,25 @@ func (p *Pipeline) check() hcl.Diagnostics {
 			exposed[s.Addr] = cty.DynamicVal
 			continue
 		}
-		cfg, cdiags := p.EvalStage(s, exposed)
-		diags = append(diags, cdiags...)
-		if cdiags.HasErrors() {
-			exposed[s.Addr] = cty.DynamicVal
-			continue
+		for i, n := range s.Nodes {
+			cfg, cdiags := p.EvalNode(n, exposed)
+			if i == 0 || !cdiags.HasErrors() {
+				diags = append(diags, cdiags...)
+			}
+			if cdiags.HasErrors() {
+				nodeValues[n.Addr] = cty.DynamicVal
+				break // the instances of a stage share their expressions: report once
+			}
+			task, pdiags := s.Kind.Prepare(cfg, s.AttrRange)
+			if i == 0 {
+				diags = append(diags, pdiags...)
+			}
+			nodeValues[n.Addr] = s.Kind.Expose(cfg, nil)
+			if len(s.Refs) == 0 && !pdiags.HasErrors() {
+				n.staticCfg, n.staticTask = cfg, task
+			}
 		}
-		task, pdiags := s.Kind.Prepare(cfg, s.AttrRange)
-		diags = append(diags, pdiags...)
-		exposed[s.Addr] = s.Kind.Expose(cfg, nil)
-		if len(s.Refs) == 0 && !pdiags.HasErrors() {
-			s.staticCfg, s.staticTask = cfg, task
-		}
+		exposed[s.Addr] = StageValue(s, nodeValues)
 	}
 	return diags
 }

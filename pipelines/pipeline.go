@@ -31,11 +31,14 @@ type Pipeline struct {
 	Stages []*Stage
 	// Order lists the stages in a deterministic topological order (upstream first).
 	Order []*Stage
+	// Nodes lists the executable nodes (stages and their for_each instances) in execution order.
+	Nodes []*Node
 	// Slurm holds the pipeline-wide defaults of the top-level slurm block, if any.
 	Slurm *Resources
 
-	byAddr   map[string]*Stage
-	registry *stages.Registry
+	byAddr     map[string]*Stage
+	nodeByAddr map[string]*Node
+	registry   *stages.Registry
 }
 
 // Stage is one declared stage block.
@@ -59,20 +62,16 @@ type Stage struct {
 	// Upstream lists the addresses of all direct upstream stages, sorted, without duplicates.
 	Upstream []string
 
+	// Nodes are the stage's executable nodes: one, or one per for_each instance.
+	Nodes []*Node
+
 	resourcesBlock *hcl.Block
-	broken         bool // its block or references had errors: not evaluated by check
-
-	// staticCfg and staticTask are the configuration and task of a stage without stage references,
-	// evaluated once while checking: they cannot change at run time.
-	staticCfg  cty.Value
-	staticTask *stages.Task
+	forEach        hcl.Expression // nil without for_each
+	broken         bool           // its block or references had errors: not evaluated by check
 }
 
-// Static returns the configuration and task evaluated while loading, for stages whose configuration
-// does not refer to other stages; ok is false otherwise.
-func (s *Stage) Static() (cfg cty.Value, task *stages.Task, ok bool) {
-	return s.staticCfg, s.staticTask, s.staticTask != nil
-}
+// ForEach reports whether the stage is instantiated per for_each element.
+func (s *Stage) ForEach() bool { return s.forEach != nil }
 
 // Ref is one reference from a stage to another stage, with the source range where it is written.
 type Ref struct {

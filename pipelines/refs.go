@@ -20,6 +20,12 @@ func (p *Pipeline) resolveRefs(s *Stage) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, name := range sortedKeys(s.Attrs) {
 		for _, tr := range s.Attrs[name].Expr.Variables() {
+			if tr.RootName() == "each" {
+				d := checkEach(s, tr)
+				diags = append(diags, d...)
+				s.broken = s.broken || d.HasErrors()
+				continue
+			}
 			ref, rdiags := p.checkTraversal(tr)
 			diags = append(diags, rdiags...)
 			s.broken = s.broken || rdiags.HasErrors()
@@ -179,4 +185,13 @@ func walkAttrs(v cty.Value, steps hcl.Traversal, path string) hcl.Diagnostics {
 			Subject: attr.SrcRange.Ptr()}}
 	}
 	return nil
+}
+
+// checkEach validates each.key / each.value, which exist only in stages with for_each.
+func checkEach(s *Stage, tr hcl.Traversal) hcl.Diagnostics {
+	if s.forEach == nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "each used without for_each",
+			Detail: "each.key and each.value exist only in a stage with for_each; add for_each or remove the reference.", Subject: tr.SourceRange().Ptr()}}
+	}
+	return checkNamed(tr, "attribute of each", "each", []string{"key", "value"}, "")
 }

@@ -24,9 +24,9 @@ import (
 // fills res on failure.
 func (sc *scheduler) execute(ctx context.Context, n *prepared, res *NodeResult) *cache.Record {
 	s := n.stage
-	logPath := filepath.Join(sc.r.store.Root(), "logs", sc.runID, s.Addr+".log")
+	logPath := filepath.Join(sc.r.store.Root(), "logs", sc.runID, logName(n.node.Addr))
 	res.LogPath = logPath
-	nr := &track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), Key: n.key, State: "running",
+	nr := &track.NodeRun{RunID: sc.runID, Node: n.node.Addr, Kind: s.Kind.Name(), Key: n.key, State: "running",
 		Reason: strings.Join(res.Reasons, "; "), Params: paramsJSON(n), Started: time.Now(), Host: hostname(),
 		LogPath: logPath, Executor: "local"}
 	if sc.r.db != nil {
@@ -79,12 +79,12 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 		return nil, fmt.Errorf("creating the log of %s: %w", s.Addr, err)
 	}
 	defer logFile.Close()
-	scratch, err := r.store.TempDir(strings.NewReplacer("/", "_", "[", "_", "]", "_").Replace(s.Addr))
+	scratch, err := r.store.TempDir(strings.TrimSuffix(logName(n.node.Addr), ".log"))
 	if err != nil {
 		return nil, fmt.Errorf("creating a scratch folder for %s: %w", s.Addr, err)
 	}
 	defer os.RemoveAll(scratch)
-	env := &stages.Env{Node: s.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
+	env := &stages.Env{Node: n.node.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
 		OutputPaths: map[string]string{}, Seed: r.p.Seed, Log: logFile}
 	for name, o := range n.task.Outputs {
 		if o.Path != "" {
@@ -100,11 +100,11 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 		}
 		return nil, err
 	}
-	rec := &cache.Record{Key: n.key, Node: s.Addr, Kind: s.Kind.Name(), Version: s.Kind.Version(),
+	rec := &cache.Record{Key: n.key, Node: n.node.Addr, Kind: s.Kind.Name(), Version: s.Kind.Version(),
 		Components: n.components, Outputs: map[string]cache.Output{}, RunID: runID, Host: hostname(),
 		LogPath: logPath, Started: started, Finished: time.Now()}
 	for _, name := range n.task.OutputNames() {
-		out, err := r.publish(s, name, n.task.Outputs[name], env.OutputPaths[name])
+		out, err := r.publish(n.node, name, n.task.Outputs[name], env.OutputPaths[name])
 		if err != nil {
 			return nil, err
 		}
@@ -117,16 +117,16 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 }
 
 // publish stores one output and, for managed outputs, materialises it under the workspace.
-func (r *Runner) publish(s *pipelines.Stage, name string, decl stages.Output, produced string) (cache.Output, error) {
+func (r *Runner) publish(node *pipelines.Node, name string, decl stages.Output, produced string) (cache.Output, error) {
 	a, err := r.store.Put(produced)
 	if err != nil {
-		return cache.Output{}, fmt.Errorf("publishing output %q of %s: %w", name, s.Addr, err)
+		return cache.Output{}, fmt.Errorf("publishing output %q of %s: %w", name, node.Addr, err)
 	}
 	path := decl.Path
 	if path == "" {
-		path = filepath.Join(r.store.Root(), "out", s.Addr, name)
+		path = filepath.Join(r.store.Root(), "out", strings.TrimSuffix(logName(node.Addr), ".log"), name)
 		if err := r.store.Restore(a, path); err != nil {
-			return cache.Output{}, fmt.Errorf("materialising output %q of %s: %w", name, s.Addr, err)
+			return cache.Output{}, fmt.Errorf("materialising output %q of %s: %w", name, node.Addr, err)
 		}
 	}
 	return cache.Output{Artifact: a, Path: path}, nil
@@ -154,10 +154,11 @@ func outputsOf(rec *cache.Record) map[string]stages.Output {
 }
 
 // recordCached queues the run row of a cache hit.
-func (sc *scheduler) recordCached(s *pipelines.Stage, n *prepared, rec *cache.Record) {
+func (sc *scheduler) recordCached(node *pipelines.Node, n *prepared, rec *cache.Record) {
+	s := node.Stage
 	outs, _ := json.Marshal(rec.Outputs)
 	now := time.Now()
-	sc.addRow(&track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), Key: n.key, State: track.NodeCached,
+	sc.addRow(&track.NodeRun{RunID: sc.runID, Node: node.Addr, Kind: s.Kind.Name(), Key: n.key, State: track.NodeCached,
 		Reason: "produced by run " + rec.RunID, Params: paramsJSON(n), Started: now, Finished: now,
 		Host: hostname(), LogPath: rec.LogPath, Outputs: outs, Executor: "local"})
 }
@@ -187,11 +188,12 @@ func (sc *scheduler) flushRows() {
 }
 
 // recordFailure writes the run row of a node that failed before executing.
-func (sc *scheduler) recordFailure(s *pipelines.Stage, res *NodeResult, n *prepared) {
+func (sc *scheduler) recordFailure(node *pipelines.Node, res *NodeResult, n *prepared) {
+	s := node.Stage
 	if sc.r.db == nil {
 		return
 	}
-	nr := &track.NodeRun{RunID: sc.runID, Node: s.Addr, Kind: s.Kind.Name(), State: StateFailed, Error: res.Err.Error(),
+	nr := &track.NodeRun{RunID: sc.runID, Node: node.Addr, Kind: s.Kind.Name(), State: StateFailed, Error: res.Err.Error(),
 		Started: time.Now(), Finished: time.Now(), Host: hostname(), ExitStatus: -1, Executor: "local"}
 	if n != nil {
 		nr.Key, nr.Params = n.key, paramsJSON(n)
@@ -236,4 +238,9 @@ func executorOf(s *pipelines.Stage) string {
 		return s.Resources.Executor
 	}
 	return "local"
+}
+
+// logName turns a node address into a log file name (instance keys may hold quotes and slashes).
+func logName(addr string) string {
+	return strings.NewReplacer("/", "_", `"`, "", "[", ".", "]", "").Replace(addr) + ".log"
 }

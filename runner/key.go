@@ -25,6 +25,7 @@ const keyFormat = "pcamflow-key-v1"
 
 // prepared is a node whose configuration has been evaluated and whose key may be known.
 type prepared struct {
+	node       *pipelines.Node
 	stage      *pipelines.Stage
 	cfg        cty.Value
 	task       *stages.Task
@@ -37,23 +38,25 @@ type prepared struct {
 // errUnknown marks a key that cannot be computed before upstream nodes run.
 var errUnknown = errors.New("not known until upstream nodes run")
 
-// prepare evaluates s's configuration against the exposed values of finished upstream stages and
-// computes its key components. records holds the records of upstream stages that are done; an
-// upstream missing from records will run first, which leaves the key unknown (key == "").
-func (r *Runner) prepare(s *pipelines.Stage, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
-	cfg, task, static := s.Static()
+// prepare evaluates a node's configuration against the exposed values of finished upstream stages
+// (by stage address) and computes its key components. records holds the records of upstream nodes
+// that are done (by node address); an upstream missing from records will run first, which leaves
+// the key unknown (key == "").
+func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
+	s := node.Stage
+	cfg, task, static := node.Static()
 	if !static {
 		var diags hcl.Diagnostics
-		if cfg, diags = r.p.EvalStage(s, exposed); diags.HasErrors() {
+		if cfg, diags = r.p.EvalNode(node, exposed); diags.HasErrors() {
 			return nil, &DiagError{Diags: diags}
 		}
 		if task, diags = s.Kind.Prepare(cfg, s.AttrRange); diags.HasErrors() {
 			return nil, &DiagError{Diags: diags}
 		}
 	}
-	n := &prepared{stage: s, cfg: cfg, task: task}
-	r.setTask(s.Addr, task)
-	for _, u := range s.Upstream {
+	n := &prepared{node: node, stage: s, cfg: cfg, task: task}
+	r.setTask(node.Addr, task)
+	for _, u := range node.Upstream {
 		if records[u] == nil {
 			n.waitingOn = append(n.waitingOn, u)
 		}
@@ -62,6 +65,10 @@ func (r *Runner) prepare(s *pipelines.Stage, exposed map[string]cty.Value, recor
 		return n, nil
 	}
 	params, err := pipelines.Params(s, cfg)
+	if node.Key != "" {
+		// The instance key is part of the key even when no attribute uses it.
+		params["for_each.key"] = strconv.Quote(node.Key)
+	}
 	if err != nil {
 		return n, nil
 	}
@@ -75,11 +82,14 @@ func (r *Runner) prepare(s *pipelines.Stage, exposed map[string]cty.Value, recor
 		comp["param."+name] = js
 	}
 	for _, ref := range s.Refs {
-		rec := records[ref.Target]
-		if rec == nil {
-			return n, nil
+		target, _ := r.p.Stage(ref.Target)
+		for _, tn := range target.Nodes {
+			rec := records[tn.Addr]
+			if rec == nil {
+				return n, nil
+			}
+			comp["dep:"+tn.Addr] = outputsDigest(rec)
 		}
-		comp["dep:"+ref.Target] = outputsDigest(rec)
 	}
 	if err := r.hashInputs(n, records, comp); err != nil {
 		if errors.Is(err, errUnknown) {
@@ -127,7 +137,7 @@ func outputsDigest(rec *cache.Record) string {
 // output of an upstream stage takes that output's recorded digest; a path under an upstream output
 // that has not run yet makes the key unknown.
 func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp map[string]string) error {
-	owners := r.upstreamOutputs(n.stage)
+	owners := r.upstreamOutputs(n.node)
 	for _, pattern := range n.task.Inputs {
 		if _, owned := owners[filepath.Clean(pattern)]; owned {
 			d, err := r.digestInput(filepath.Clean(pattern), owners, records)
@@ -169,9 +179,9 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 
 // upstreamOutputs maps project-relative output paths of s's direct upstream stages to the stage
 // address, from the tasks prepared for them earlier in this plan or run.
-func (r *Runner) upstreamOutputs(s *pipelines.Stage) map[string]string {
+func (r *Runner) upstreamOutputs(node *pipelines.Node) map[string]string {
 	out := map[string]string{}
-	for _, u := range s.Upstream {
+	for _, u := range node.Upstream {
 		task := r.getTask(u)
 		if task == nil {
 			continue

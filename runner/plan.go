@@ -7,6 +7,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/pipelines"
 )
 
 // Node states in plans and runs.
@@ -33,22 +34,23 @@ type PlannedNode struct {
 // Plan says, for every selected node in execution order, whether it is cached or will run, and why.
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
-	exposed := map[string]cty.Value{}
+	ex := newExposures(r.p)
 	records := map[string]*cache.Record{}
 	var plan []PlannedNode
-	for _, s := range r.selected() {
+	for _, node := range r.selected() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		pn := PlannedNode{Node: s.Addr, Kind: s.Kind.Name(), Upstream: s.Upstream, Executor: executorOf(s)}
+		s := node.Stage
+		pn := PlannedNode{Node: node.Addr, Kind: s.Kind.Name(), Upstream: node.Upstream, Executor: executorOf(s)}
 		if pn.Upstream == nil {
 			pn.Upstream = []string{}
 		}
-		n, err := r.prepare(s, exposed, records)
+		n, err := r.prepare(node, ex.stageValues(node), records)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Addr, err)
+			return nil, fmt.Errorf("%s: %w", node.Addr, err)
 		}
-		prev := r.previous(s.Addr)
+		prev := r.previous(node.Addr)
 		switch {
 		case n.key == "":
 			pn.State = StateRun
@@ -59,15 +61,15 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ok && !r.forced(s.Addr) && r.complete(rec) {
+			if ok && !r.forced(node) && r.complete(rec) {
 				pn.State = StateCached
 				pn.Restore = r.needsRestore(rec)
-				records[s.Addr] = rec
-				exposed[s.Addr] = exposedOf(s, n.cfg, rec)
+				records[node.Addr] = rec
+				ex.set(node, exposedOf(node, n.cfg, rec))
 			} else {
 				pn.State = StateRun
 				pn.Reasons = why(prev, n.components)
-				if r.forced(s.Addr) {
+				if r.forced(node) {
 					pn.Reasons = []string{"forced with --force"}
 				} else if prev != nil && ok {
 					pn.Reasons = []string{"cached outputs are missing from the object store"}
@@ -75,7 +77,7 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 			}
 		}
 		if pn.State == StateRun {
-			exposed[s.Addr] = s.Kind.Expose(n.cfg, nil)
+			ex.set(node, s.Kind.Expose(n.cfg, nil))
 		}
 		plan = append(plan, pn)
 	}
@@ -134,4 +136,30 @@ func joinAddrs(a []string) string {
 		s += ", " + x
 	}
 	return s
+}
+
+// exposures tracks the exposed value of every finished node and combines them per stage.
+type exposures struct {
+	p     *pipelines.Pipeline
+	nodes map[string]cty.Value // by node address
+}
+
+func newExposures(p *pipelines.Pipeline) *exposures {
+	return &exposures{p: p, nodes: map[string]cty.Value{}}
+}
+
+// set records a node's exposed value.
+func (e *exposures) set(n *pipelines.Node, v cty.Value) { e.nodes[n.Addr] = v }
+
+// stageValues returns the values of the stages node refers to, by stage address.
+func (e *exposures) stageValues(node *pipelines.Node) map[string]cty.Value {
+	out := map[string]cty.Value{}
+	for _, ref := range node.Stage.Refs {
+		if _, done := out[ref.Target]; done {
+			continue
+		}
+		s, _ := e.p.Stage(ref.Target)
+		out[ref.Target] = pipelines.StageValue(s, e.nodes)
+	}
+	return out
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pcamflow/pcamflow/cache"
 	"github.com/pcamflow/pcamflow/pipelines"
@@ -56,7 +55,7 @@ type scheduler struct {
 	r       *Runner
 	runID   string
 	mu      sync.Mutex
-	exposed map[string]cty.Value
+	exposed *exposures
 	records map[string]*cache.Record
 	results map[string]*NodeResult
 	summary *Summary
@@ -74,7 +73,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	}
 	defer unlock()
 	start := time.Now()
-	sc := &scheduler{r: r, runID: track.NewRunID(start), exposed: map[string]cty.Value{},
+	sc := &scheduler{r: r, runID: track.NewRunID(start), exposed: newExposures(r.p),
 		records: map[string]*cache.Record{}, results: map[string]*NodeResult{}, summary: &Summary{}}
 	sc.summary.RunID = sc.runID
 	if r.db != nil {
@@ -108,7 +107,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 
 // loop starts every node whose upstream nodes have succeeded, until every node has a result. Nodes
 // check the cache concurrently (bounded by checkers); at most Options.Jobs execute at once.
-func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Stage) {
+func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Node) {
 	selected := map[string]bool{}
 	for _, s := range nodes {
 		selected[s.Addr] = true
@@ -127,7 +126,7 @@ func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Stage) {
 	checkSem := make(chan struct{}, checkers())
 	done := make(chan *NodeResult, len(nodes))
 	settled := map[string]bool{}
-	start := func(s *pipelines.Stage) {
+	start := func(s *pipelines.Node) {
 		go func() {
 			checkSem <- struct{}{}
 			done <- sc.node(ctx, s, checkSem)
@@ -150,7 +149,7 @@ func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Stage) {
 		for _, d := range down[res.Node] {
 			indeg[d]--
 			if indeg[d] == 0 && !settled[d] {
-				st, _ := sc.r.p.Stage(d)
+				st, _ := sc.r.p.Node(d)
 				start(st)
 			}
 		}
@@ -195,8 +194,8 @@ func (sc *scheduler) finish(res *NodeResult) {
 	sc.summary.Nodes = append(sc.summary.Nodes, *res)
 	sc.mu.Unlock()
 	if res.State == StateSkipped {
-		s, _ := sc.r.p.Stage(res.Node)
-		sc.addRow(&track.NodeRun{RunID: sc.runID, Node: res.Node, Kind: s.Kind.Name(), State: track.NodeSkipped,
+		n, _ := sc.r.p.Node(res.Node)
+		sc.addRow(&track.NodeRun{RunID: sc.runID, Node: res.Node, Kind: n.Stage.Kind.Name(), State: track.NodeSkipped,
 			Reason: strings.Join(res.Reasons, "; "), Started: time.Now(), Finished: time.Now(), Host: hostname(), Executor: "local"})
 	}
 	sc.print(res)
@@ -226,7 +225,7 @@ func (sc *scheduler) print(res *NodeResult) {
 // node prepares one node and looks it up in the cache while holding a checker slot (released
 // through checkSem); on a miss it waits for an execution slot and the key's lock, looks again (another
 // process may have produced it meanwhile), and executes.
-func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage, checkSem chan struct{}) *NodeResult {
+func (sc *scheduler) node(ctx context.Context, node *pipelines.Node, checkSem chan struct{}) *NodeResult {
 	released := false
 	release := func() {
 		if !released {
@@ -236,16 +235,16 @@ func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage, checkSem chan
 	}
 	defer release()
 	sc.mu.Lock()
-	exposed, records := sc.inputsOf(s)
+	exposed, records := sc.exposed.stageValues(node), sc.recordsOf(node)
 	sc.mu.Unlock()
-	res := &NodeResult{Node: s.Addr}
-	n, err := sc.r.prepare(s, exposed, records)
+	res := &NodeResult{Node: node.Addr}
+	n, err := sc.r.prepare(node, exposed, records)
 	if err == nil && n.key == "" {
 		err = errors.New("its configuration is not fully known after its upstream nodes finished")
 	}
 	if err != nil {
 		res.State, res.Err = StateFailed, err
-		sc.recordFailure(s, res, nil)
+		sc.recordFailure(node, res, nil)
 		return res
 	}
 	res.Key = n.key
@@ -260,31 +259,31 @@ func (sc *scheduler) node(ctx context.Context, s *pipelines.Stage, checkSem chan
 	}
 	if err != nil {
 		res.State, res.Err = StateFailed, err
-		sc.recordFailure(s, res, n)
+		sc.recordFailure(node, res, n)
 		return res
 	}
 	if hit {
 		res.State, res.Outputs = StateCached, rec.Outputs
-		sc.recordCached(s, n, rec)
+		sc.recordCached(node, n, rec)
 	} else {
-		res.Reasons = why(sc.r.previous(s.Addr), n.components)
+		res.Reasons = why(sc.r.previous(node.Addr), n.components)
 		if _, ok, _ := sc.r.store.GetRecord(n.key); ok {
 			res.Reasons = []string{"its cached outputs are missing from the object store"}
 		}
-		if sc.r.forced(s.Addr) {
+		if sc.r.forced(node) {
 			res.Reasons = []string{"forced with --force"}
 		}
 		if rec = sc.execute(ctx, n, res); rec == nil {
 			return res
 		}
 	}
-	if err := sc.r.setRef(s.Addr, n.key); err != nil {
-		res.State, res.Err = StateFailed, fmt.Errorf("updating the ref of %s: %w", s.Addr, err)
+	if err := sc.r.setRef(node.Addr, n.key); err != nil {
+		res.State, res.Err = StateFailed, fmt.Errorf("updating the ref of %s: %w", node.Addr, err)
 		return res
 	}
 	sc.mu.Lock()
-	sc.records[s.Addr] = rec
-	sc.exposed[s.Addr] = exposedOf(s, n.cfg, rec)
+	sc.records[node.Addr] = rec
+	sc.exposed.set(node, exposedOf(node, n.cfg, rec))
 	sc.mu.Unlock()
 	return res
 }
@@ -304,24 +303,20 @@ func (sc *scheduler) acquire(ctx context.Context, key string) (func(), error) {
 	return func() { unlock(); <-sc.execSem }, nil
 }
 
-// inputsOf returns the exposed values and records of the upstream stages of s (caller holds sc.mu).
-func (sc *scheduler) inputsOf(s *pipelines.Stage) (map[string]cty.Value, map[string]*cache.Record) {
-	exposed := make(map[string]cty.Value, len(s.Upstream))
-	records := make(map[string]*cache.Record, len(s.Upstream))
-	for _, u := range s.Upstream {
-		if v, ok := sc.exposed[u]; ok {
-			exposed[u] = v
-		}
+// recordsOf returns the records of the finished upstream nodes of node (caller holds sc.mu).
+func (sc *scheduler) recordsOf(node *pipelines.Node) map[string]*cache.Record {
+	records := make(map[string]*cache.Record, len(node.Upstream))
+	for _, u := range node.Upstream {
 		if r, ok := sc.records[u]; ok {
 			records[u] = r
 		}
 	}
-	return exposed, records
+	return records
 }
 
 // lookup returns the cached record for n and restores its outputs, unless the node is forced.
 func (sc *scheduler) lookup(n *prepared) (*cache.Record, bool, error) {
-	if sc.r.forced(n.stage.Addr) {
+	if sc.r.forced(n.node) {
 		return nil, false, nil
 	}
 	rec, ok, err := sc.r.store.GetRecord(n.key)
@@ -336,9 +331,9 @@ func (sc *scheduler) lookup(n *prepared) (*cache.Record, bool, error) {
 		}
 		if err := sc.r.store.Restore(o.Artifact, dst); err != nil {
 			if errors.Is(err, cache.ErrCorrupt) {
-				return nil, false, sc.r.quarantine(n.stage.Addr, o, err)
+				return nil, false, sc.r.quarantine(n.node.Addr, o, err)
 			}
-			return nil, false, fmt.Errorf("restoring %s of %s: %w", o.Path, n.stage.Addr, err)
+			return nil, false, fmt.Errorf("restoring %s of %s: %w", o.Path, n.node.Addr, err)
 		}
 	}
 	return rec, true, nil

@@ -59,17 +59,21 @@ func New(p *pipelines.Pipeline, store *cache.Store, db *track.DB, project string
 	}
 	r := &Runner{p: p, store: store, db: db, project: abs, opt: opt, tasks: map[string]*stages.Task{}}
 	for _, a := range append(append([]string{}, opt.Targets...), opt.Force...) {
-		if _, ok := p.Stage(a); !ok {
+		if _, ok := p.Stage(a); ok {
+			continue
+		}
+		if _, ok := p.Node(a); !ok {
 			return nil, fmt.Errorf("no stage %q in pipeline %s; `pcamflow plan` lists the stages", a, p.Name)
 		}
 	}
 	return r, nil
 }
 
-// selected returns the stages in execution order, restricted to the targets and their upstream.
-func (r *Runner) selected() []*pipelines.Stage {
+// selected returns the nodes in execution order, restricted to the targets (stage or node
+// addresses) and everything upstream of them.
+func (r *Runner) selected() []*pipelines.Node {
 	if len(r.opt.Targets) == 0 {
-		return r.p.Order
+		return r.p.Nodes
 	}
 	want := map[string]bool{}
 	var mark func(a string)
@@ -78,18 +82,24 @@ func (r *Runner) selected() []*pipelines.Stage {
 			return
 		}
 		want[a] = true
-		s, _ := r.p.Stage(a)
-		for _, u := range s.Upstream {
+		n, _ := r.p.Node(a)
+		for _, u := range n.Upstream {
 			mark(u)
 		}
 	}
 	for _, t := range r.opt.Targets {
+		if s, ok := r.p.Stage(t); ok {
+			for _, n := range s.Nodes {
+				mark(n.Addr)
+			}
+			continue
+		}
 		mark(t)
 	}
-	var out []*pipelines.Stage
-	for _, s := range r.p.Order {
-		if want[s.Addr] {
-			out = append(out, s)
+	var out []*pipelines.Node
+	for _, n := range r.p.Nodes {
+		if want[n.Addr] {
+			out = append(out, n)
 		}
 	}
 	return out
@@ -98,19 +108,19 @@ func (r *Runner) selected() []*pipelines.Stage {
 // refName is the name of the ref that points at the latest key of a stage of this pipeline.
 func (r *Runner) refName(addr string) string { return r.p.Name + "/" + addr }
 
-// forced reports whether addr was named with --force.
-func (r *Runner) forced(addr string) bool {
+// forced reports whether the node, or its stage, was named with --force.
+func (r *Runner) forced(n *pipelines.Node) bool {
 	for _, f := range r.opt.Force {
-		if f == addr {
+		if f == n.Addr || f == n.Stage.Addr {
 			return true
 		}
 	}
 	return false
 }
 
-// exposedOf returns the value other stages see for s once its outputs are known.
-func exposedOf(s *pipelines.Stage, cfg cty.Value, rec *cache.Record) cty.Value {
-	return s.Kind.Expose(cfg, outputsOf(rec))
+// exposedOf returns the value other stages see for a node once its outputs are known.
+func exposedOf(n *pipelines.Node, cfg cty.Value, rec *cache.Record) cty.Value {
+	return n.Stage.Kind.Expose(cfg, outputsOf(rec))
 }
 
 // hostname returns the host name, or "unknown".

@@ -88,23 +88,28 @@ $(tail -n 20 "$DIR/munge/munged.log" 2>/dev/null)"
 $(tail -n 20 "$DIR/munge/munged.log" 2>/dev/null)"
 }
 
-# node_memory_mb prints a RealMemory a bit below what slurmd detects (so the node never goes INVAL).
-node_memory_mb() {
-	local total
-	total="$(awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo)"
-	echo $((total * 90 / 100))
+# node_hw prints "CPUS MEMORY_MB": what slurmd itself detects (slurmd -C), so the node line always
+# agrees with slurmd; RealMemory is 90 % of it so that the node is never marked invalid.
+node_hw() {
+	local line cpus mem
+	line="$(/usr/sbin/slurmd -C 2>/dev/null | head -n 1 || true)"
+	cpus="$(printf '%s\n' "$line" | sed -n 's/.*CPUs=\([0-9]*\).*/\1/p')"
+	mem="$(printf '%s\n' "$line" | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p')"
+	[ -n "$cpus" ] || cpus="$(nproc --all)"
+	[ -n "$mem" ] || mem="$(awk '/^MemTotal:/ {print int($2/1024)}' /proc/meminfo)"
+	echo "$cpus $((mem * 90 / 100))"
 }
 
 # render_conf writes slurm.conf to stdout.
 render_conf() {
 	local cpus mem
-	cpus="$(nproc --all)"
-	mem="$(node_memory_mb)"
+	read -r cpus mem < <(node_hw)
 	cat <<EOF
 $MARKER — do not edit; re-run the script instead.
-# One-node test cluster on $HOST. State, logs and spool under $DIR.
+# One-node test cluster on $HOST (addressed as 127.0.0.1, so the host name need not resolve).
+# State, logs and spool under $DIR.
 ClusterName=pcamflow
-SlurmctldHost=$HOST
+SlurmctldHost=$HOST(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -143,7 +148,7 @@ Waittime=0
 SlurmctldTimeout=30
 SlurmdTimeout=60
 MessageTimeout=10
-NodeName=$HOST CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
+NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
 PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$HOST Default=NO MaxTime=INFINITE State=UP
 EOF
@@ -203,14 +208,26 @@ log_tails() {
 # node_state prints the node's state as sinfo reports it (idle, mix, drain, down*, ...), or nothing.
 node_state() { sinfo --noheader --nodes="$HOST" --format=%T 2>/dev/null | head -n 1; }
 
+# other_pids NAME lists running processes named NAME (from /proc: pgrep may not be installed).
+other_pids() {
+	local d comm out=""
+	for d in /proc/[0-9]*; do
+		comm="$(cat "$d/comm" 2>/dev/null || true)"
+		[ "$comm" = "$1" ] && out+="${d#/proc/} "
+	done
+	printf '%s' "$out"
+}
+
 start_daemon() {
 	local name="$1"
 	shift
 	if pid_alive "$DIR/run/$name.pid"; then
 		return 0
 	fi
-	if pgrep -x "$name" >/dev/null 2>&1; then
-		die "a $name not started by this script is running (pid $(pgrep -x "$name" | tr '\n' ' ')); stop it first"
+	local other
+	other="$(other_pids "$name")"
+	if [ -n "$other" ]; then
+		die "a $name not started by this script is running (pid $other); stop it first"
 	fi
 	log "starting $name"
 	"$@" || {

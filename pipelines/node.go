@@ -1,0 +1,176 @@
+package pipelines
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/pcamflow/pcamflow/stages"
+)
+
+// Node is one executable instance of a stage: the stage itself, or one of its for_each instances.
+// Nodes are what the runner hashes, caches and executes.
+type Node struct {
+	// Stage is the stage the node belongs to.
+	Stage *Stage
+	// Key is the for_each key ("" for a stage without for_each).
+	Key string
+	// Each is the object {key, value} visible as `each` in the stage's expressions (cty.NilVal
+	// without for_each).
+	Each cty.Value
+	// Addr is the node's address: "kind.name", or kind.name["key"] for a for_each instance.
+	Addr string
+	// Upstream lists the addresses of every node of every upstream stage.
+	Upstream []string
+
+	staticCfg  cty.Value
+	staticTask *stages.Task
+}
+
+// Static returns the configuration and task evaluated while loading, for nodes whose configuration
+// does not refer to other stages; ok is false otherwise.
+func (n *Node) Static() (cfg cty.Value, task *stages.Task, ok bool) {
+	return n.staticCfg, n.staticTask, n.staticTask != nil
+}
+
+// Node returns the node with the given address.
+func (p *Pipeline) Node(addr string) (*Node, bool) {
+	n, ok := p.nodeByAddr[addr]
+	return n, ok
+}
+
+// InstanceAddr is the address of the for_each instance key of the stage at addr.
+func InstanceAddr(stageAddr, key string) string {
+	return stageAddr + "[" + strconv.Quote(key) + "]"
+}
+
+// expand evaluates every stage's for_each (which may use var, local and pipeline only) and creates
+// the nodes, in stage order and, within a stage, in key order.
+func (p *Pipeline) expand() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	p.nodeByAddr = map[string]*Node{}
+	for _, s := range p.Order {
+		if s.forEach == nil {
+			p.addNode(&Node{Stage: s, Addr: s.Addr})
+			continue
+		}
+		items, idiags := p.forEachItems(s)
+		diags = append(diags, idiags...)
+		for _, it := range items {
+			each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(it.key), "value": it.value})
+			p.addNode(&Node{Stage: s, Key: it.key, Each: each, Addr: InstanceAddr(s.Addr, it.key)})
+		}
+	}
+	for _, n := range p.Nodes {
+		for _, u := range n.Stage.Upstream {
+			us := p.byAddr[u]
+			for _, un := range us.Nodes {
+				n.Upstream = append(n.Upstream, un.Addr)
+			}
+		}
+	}
+	return diags
+}
+
+func (p *Pipeline) addNode(n *Node) {
+	n.Stage.Nodes = append(n.Stage.Nodes, n)
+	p.Nodes = append(p.Nodes, n)
+	p.nodeByAddr[n.Addr] = n
+}
+
+type forEachItem struct {
+	key   string
+	value cty.Value
+}
+
+// forEachItems evaluates a for_each expression into sorted instance keys and values: a list, set or
+// tuple of strings or numbers (key = the element as a string), or a map or object (key = the key).
+func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
+	expr := s.forEach
+	for _, tr := range expr.Variables() {
+		if root := tr.RootName(); root != "var" && root != "local" && root != "pipeline" {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each",
+				Detail:  "for_each must be known before any stage runs: it may use var, local and pipeline only.",
+				Subject: tr.SourceRange().Ptr()}}
+		}
+	}
+	v, diags := expr.Value(p.baseContext())
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	bad := hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each",
+		Detail: "for_each must be a list or set of strings or numbers, or a map, e.g. for_each = range(20) or for_each = { small = 64, large = 256 }.",
+		Subject: expr.Range().Ptr()}}
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return nil, bad
+	}
+	ty := v.Type()
+	if !ty.IsMapType() && !ty.IsObjectType() && !ty.IsListType() && !ty.IsSetType() && !ty.IsTupleType() {
+		return nil, bad
+	}
+	var items []forEachItem
+	seen := map[string]bool{}
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		var key string
+		switch {
+		case ty.IsMapType() || ty.IsObjectType():
+			key = k.AsString()
+		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+			switch {
+			case e.Type() == cty.String && !e.IsNull():
+				key = e.AsString()
+			case e.Type() == cty.Number && !e.IsNull():
+				key = e.AsBigFloat().Text('f', -1)
+			default:
+				return nil, bad
+			}
+		default:
+			return nil, bad
+		}
+		if seen[key] {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate for_each key",
+				Detail: fmt.Sprintf("for_each yields the key %q twice; instance keys must be unique.", key), Subject: expr.Range().Ptr()}}
+		}
+		seen[key] = true
+		items = append(items, forEachItem{key: key, value: e})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return naturalLess(items[i].key, items[j].key) })
+	return items, nil
+}
+
+// naturalLess orders numeric keys numerically and other keys lexically.
+func naturalLess(a, b string) bool {
+	fa, ea := strconv.ParseFloat(a, 64)
+	fb, eb := strconv.ParseFloat(b, 64)
+	if ea == nil && eb == nil {
+		return fa < fb
+	}
+	return a < b
+}
+
+// StageValue combines the exposed values of a stage's nodes into the value other stages see:
+// the node's value for a plain stage, an object keyed by instance key for a for_each stage.
+func StageValue(s *Stage, nodeValues map[string]cty.Value) cty.Value {
+	if s.forEach == nil {
+		if v, ok := nodeValues[s.Addr]; ok {
+			return v
+		}
+		return cty.DynamicVal
+	}
+	attrs := map[string]cty.Value{}
+	for _, n := range s.Nodes {
+		v, ok := nodeValues[n.Addr]
+		if !ok {
+			v = cty.DynamicVal
+		}
+		attrs[n.Key] = v
+	}
+	if len(attrs) == 0 {
+		return cty.EmptyObjectVal
+	}
+	return cty.ObjectVal(attrs)
+}
