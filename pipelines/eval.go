@@ -84,7 +84,7 @@ func (p *Pipeline) EvalNode(n *Node, exposed map[string]cty.Value) (cty.Value, h
 		conv, err := convertValue(v, spec.Type)
 		if err != nil {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
-				Detail: fmt.Sprintf("Inappropriate value for attribute %q: %s. Change the value to %s.", spec.Name, err, friendlyType(spec.Type)),
+				Detail:  fmt.Sprintf("Inappropriate value for attribute %q: %s. Change the value to %s.", spec.Name, err, friendlyType(spec.Type)),
 				Subject: a.Expr.Range().Ptr(), Expression: a.Expr, EvalContext: ctx})
 			attrs[spec.Name] = cty.UnknownVal(spec.Type)
 			continue

@@ -163,7 +163,7 @@ func validName(s string) bool {
 
 func invalidName(what, name string, r hcl.Range) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + what + " name",
-		Detail: fmt.Sprintf("%q is not a valid name: use letters, digits, underscores and dashes, starting with a letter.", name),
+		Detail:  fmt.Sprintf("%q is not a valid name: use letters, digits, underscores and dashes, starting with a letter.", name),
 		Subject: r.Ptr()}
 }
 
@@ -235,7 +235,7 @@ func (p *Pipeline) decodeDependsOn(a *hcl.Attribute) ([]Ref, hcl.Diagnostics) {
 		tr, tdiags := hcl.AbsTraversalForExpr(e)
 		if tdiags.HasErrors() || len(tr) != 2 {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid depends_on entry",
-				Detail: "Each depends_on entry must be a whole stage, written kind.name (no quotes, no attribute), e.g. command.prepare.",
+				Detail:  "Each depends_on entry must be a whole stage, written kind.name (no quotes, no attribute), e.g. command.prepare.",
 				Subject: e.Range().Ptr()})
 			continue
 		}

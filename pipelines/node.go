@@ -102,7 +102,7 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 		return nil, diags
 	}
 	bad := hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each",
-		Detail: "for_each must be a list or set of strings or numbers, or a map, e.g. for_each = range(20) or for_each = { small = 64, large = 256 }.",
+		Detail:  "for_each must be a list or set of strings or numbers, or a map, e.g. for_each = range(20) or for_each = { small = 64, large = 256 }.",
 		Subject: expr.Range().Ptr()}}
 	if v.IsNull() || !v.IsWhollyKnown() {
 		return nil, bad

@@ -181,7 +181,7 @@ func walkAttrs(v cty.Value, steps hcl.Traversal, path string) hcl.Diagnostics {
 		}
 		sort.Strings(names)
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared output",
-			Detail: fmt.Sprintf("%s has no attribute %q.%s It has: %s.", path, attr.Name, didYouMean(attr.Name, names), strings.Join(names, ", ")),
+			Detail:  fmt.Sprintf("%s has no attribute %q.%s It has: %s.", path, attr.Name, didYouMean(attr.Name, names), strings.Join(names, ", ")),
 			Subject: attr.SrcRange.Ptr()}}
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/pcamflow/pcamflow/cache"
 	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/track"

@@ -24,6 +24,9 @@ func (db *DB) InsertNodes(nodes []*NodeRun) error {
 		for i, n := range nodes {
 			res, err := stmt.Exec(insertNodeArgs(n, nil)...)
 			if err != nil {
+				if exists, qerr := runExists(tx, n.RunID); qerr == nil && !exists {
+					return fmt.Errorf("run %s %w: begin the run first", n.RunID, ErrNotFound)
+				}
 				return fmt.Errorf("node run %s of run %s: %w", n.Node, n.RunID, err)
 			}
 			if ids[i], err = res.LastInsertId(); err != nil {
