@@ -23,6 +23,7 @@ build:
 
 test: build
 	scripts/setup.sh test
+	scripts/slurm-local.sh start
 	$(MAKE) --no-print-directory check
 	go test $(GOTEST_FLAGS) ./...
 

@@ -42,6 +42,8 @@ func commands() []command {
 		{"graph", "print the DAG in Graphviz DOT format", cmdGraph},
 		{"status", "show the nodes of the last run", cmdStatus},
 		{"gc", "remove unreferenced cache objects and temporary files", cmdGC},
+		{"slurm", "slurm render: write the sbatch scripts the pipeline would submit", cmdSlurm},
+		{"exec", "execute one node (what a Slurm job runs)", cmdExec},
 		{"version", "print the version", cmdVersion},
 	}
 }

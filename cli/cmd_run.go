@@ -16,13 +16,18 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs.Var(&lo.varFiles, "var-file", "read variable values from an HCL `FILE` (repeatable)")
 	fs.Var(&targets, "target", "run only this stage `kind.name` and its upstream (repeatable)")
 	fs.Var(&force, "force", "re-execute this stage `kind.name` even if cached (repeatable)")
-	jobs := fs.Int("j", 1, "run at most `N` nodes at once")
+	detach := fs.Bool("detach", false, "submit every node that is not cached to Slurm at once (afterok chains) and exit; `pcamflow status` reports later")
+	jobs := fs.Int("j", 1, "run at most `N` nodes at once (local executor)")
+	executor := fs.String("executor", "", "run every stage with this executor: `local` or slurm (default: each stage's resources block)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
 	}
 	if *jobs < 1 {
 		return usageError(e.stderr, "-j must be at least 1")
+	}
+	if *executor != "" && *executor != "local" && *executor != "slurm" {
+		return usageError(e.stderr, "--executor must be local or slurm, not %q", *executor)
 	}
 	p := e.load(pos, lo)
 	if p == nil {
@@ -45,11 +50,19 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}
+	slurmOpt, err := e.slurmOptions(pos, lo)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
 	r, err := runner.New(p, store, db, project, runner.Options{Jobs: *jobs, Targets: targets, Force: force,
-		Out: e.stdout, Args: append([]string{"run"}, args...)})
+		Out: e.stdout, Args: append([]string{"run"}, args...), Executor: *executor, Slurm: slurmOpt})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitUsage
+	}
+	if *detach {
+		return e.detach(ctx, r)
 	}
 	sum, err := r.Run(ctx)
 	if err != nil {
@@ -70,5 +83,20 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if !sum.OK() {
 		return exitFailure
 	}
+	return exitOK
+}
+
+// detach submits the remaining DAG to Slurm and prints the job ids.
+func (e *env) detach(ctx context.Context, r *runner.Runner) int {
+	d, err := r.Detach(ctx)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+		return exitFailure
+	}
+	for _, f := range d.InFlight {
+		fmt.Fprintf(e.stdout, "  in flight %s: not submitted again\n", f)
+	}
+	fmt.Fprintf(e.stdout, "detached run %s: %d job(s) submitted, %d node(s) cached; `pcamflow status` reports progress\n",
+		d.RunID, len(d.Jobs), d.Cached)
 	return exitOK
 }

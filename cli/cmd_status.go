@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pcamflow/pcamflow/runner"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -31,6 +32,9 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	defer db.Close()
+	if err := runner.Reconcile(context.Background(), db, e.workspace, nil, e.stdout); err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: reconciling Slurm jobs: %v\n", err)
+	}
 	if _, err := db.MarkInterrupted(processAlive); err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure

@@ -182,3 +182,21 @@ func waitFor(t *testing.T, path string, timeout time.Duration) {
 func regexpMatch(pattern string, b []byte) bool {
 	return regexp.MustCompile(pattern).Match(b)
 }
+
+// syncBuffer is a bytes.Buffer safe for a writer and a concurrent reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

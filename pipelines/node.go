@@ -28,6 +28,7 @@ type Node struct {
 
 	staticCfg  cty.Value
 	staticTask *stages.Task
+	index      int
 }
 
 // Static returns the configuration and task evaluated while loading, for nodes whose configuration
@@ -75,7 +76,16 @@ func (p *Pipeline) expand() hcl.Diagnostics {
 	return diags
 }
 
+// NodeIndex returns the position of a node in execution order, or -1.
+func (p *Pipeline) NodeIndex(addr string) int {
+	if n, ok := p.nodeByAddr[addr]; ok {
+		return n.index
+	}
+	return -1
+}
+
 func (p *Pipeline) addNode(n *Node) {
+	n.index = len(p.Nodes)
 	n.Stage.Nodes = append(n.Stage.Nodes, n)
 	p.Nodes = append(p.Nodes, n)
 	p.nodeByAddr[n.Addr] = n

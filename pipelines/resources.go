@@ -23,13 +23,45 @@ type Resources struct {
 	Constraint string   // node features
 	ExtraArgs  []string // further sbatch options, verbatim
 	Retries    int      // attempts after the first failure
+	Parallel   int      // Slurm array throttle: at most this many tasks at once (%N)
 	DeclRange  hcl.Range
+}
+
+// Merge returns r with every field that o sets replaced by o's value (o wins).
+func (r Resources) Merge(o Resources) Resources {
+	str := func(a *string, b string) {
+		if b != "" {
+			*a = b
+		}
+	}
+	num := func(a *int, b int) {
+		if b != 0 {
+			*a = b
+		}
+	}
+	str(&r.Executor, o.Executor)
+	str(&r.Partition, o.Partition)
+	str(&r.Account, o.Account)
+	str(&r.QOS, o.QOS)
+	str(&r.Mem, o.Mem)
+	str(&r.Time, o.Time)
+	str(&r.Constraint, o.Constraint)
+	num(&r.GPUs, o.GPUs)
+	num(&r.CPUs, o.CPUs)
+	num(&r.Retries, o.Retries)
+	num(&r.Parallel, o.Parallel)
+	if len(o.ExtraArgs) > 0 {
+		r.ExtraArgs = append([]string{}, o.ExtraArgs...)
+	}
+	r.DeclRange = o.DeclRange
+	return r
 }
 
 var resourceAttrs = map[string]cty.Type{
 	"executor": cty.String, "partition": cty.String, "account": cty.String, "qos": cty.String,
 	"gpus": cty.Number, "cpus": cty.Number, "mem": cty.String, "time": cty.String,
 	"constraint": cty.String, "extra_args": cty.List(cty.String), "retries": cty.Number,
+	"parallel": cty.Number,
 }
 
 // decodeResources decodes a resources or slurm block. ctx may be nil for literal-only decoding; stage
@@ -90,13 +122,15 @@ func (r *Resources) set(name string, v cty.Value, rng hcl.Range) hcl.Diagnostics
 		r.Constraint = v.AsString()
 	case "retries":
 		r.Retries = num()
+	case "parallel":
+		r.Parallel = num()
 	case "extra_args":
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
 			r.ExtraArgs = append(r.ExtraArgs, e.AsString())
 		}
 	}
-	if (name == "gpus" || name == "cpus" || name == "retries") && num() < 0 {
+	if (name == "gpus" || name == "cpus" || name == "retries" || name == "parallel") && num() < 0 {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid " + name,
 			Detail: name + " must be zero or more.", Subject: rng.Ptr()}}
 	}

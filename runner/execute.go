@@ -244,3 +244,31 @@ func executorOf(s *pipelines.Stage) string {
 func logName(addr string) string {
 	return strings.NewReplacer("/", "_", `"`, "", "[", ".", "]", "").Replace(addr) + ".log"
 }
+
+// executeSlurm sends a prepared node to Slurm with the other nodes of its stage and waits for it.
+// The job commits the cache record and a result file; the node's tracking row is updated from the
+// result file, or marked failed with the job's outcome when the job died before writing it.
+func (sc *scheduler) executeSlurm(ctx context.Context, n *prepared, res *NodeResult) *cache.Record {
+	nr := &track.NodeRun{RunID: sc.runID, Node: n.node.Addr, Kind: n.stage.Kind.Name(), Key: n.key, State: track.NodeRunning,
+		Reason: strings.Join(res.Reasons, "; "), Params: paramsJSON(n), Started: time.Now(), Host: hostname(), Executor: "slurm"}
+	if sc.r.db != nil {
+		if err := sc.r.db.StartNode(nr); err != nil {
+			fmt.Fprintf(sc.r.opt.Out, "warning: recording %s: %v\n", n.node.Addr, err)
+		}
+	}
+	start := time.Now()
+	rec, err := sc.sl.run(ctx, n, nr.ID)
+	res.Duration = time.Since(start)
+	if err != nil {
+		res.State, res.Err, res.ExitCode = StateFailed, err, -1
+		if sc.r.db != nil && nr.ID != 0 {
+			if cur, gerr := sc.r.db.GetNode(nr.ID); gerr == nil && cur.State == track.NodeRunning {
+				cur.State, cur.Error, cur.Finished, cur.ExitStatus = track.NodeFailed, err.Error(), time.Now(), -1
+				_ = sc.r.db.FinishNode(cur)
+			}
+		}
+		return nil
+	}
+	res.State, res.Outputs, res.LogPath = StateRan, rec.Outputs, rec.LogPath
+	return rec
+}

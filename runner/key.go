@@ -33,6 +33,7 @@ type prepared struct {
 	components map[string]string
 	key        string // "" when an input is not known yet (an upstream will run)
 	waitingOn  []string
+	nodeRunID  int64 // tracking row while executing on Slurm
 }
 
 // errUnknown marks a key that cannot be computed before upstream nodes run.

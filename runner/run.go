@@ -60,6 +60,8 @@ type scheduler struct {
 	summary *Summary
 	execSem chan struct{}
 	rows    []*track.NodeRun // cached and skipped rows, written in one transaction
+	sl      *slurmExec       // nil when no selected node runs on Slurm
+	done    chan struct{}    // closed when the run's nodes have all settled
 }
 
 // Run executes every selected node that is not cached, at most Options.Jobs at once. Downstream
@@ -122,6 +124,14 @@ func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Node) {
 		}
 	}
 	sc.execSem = make(chan struct{}, sc.r.opt.Jobs)
+	sc.done = make(chan struct{})
+	defer close(sc.done)
+	for _, n := range nodes {
+		if sc.r.executorOf(n.Stage) == "slurm" {
+			sc.sl = newSlurmExec(sc, sc.r.opt.Slurm, nodes)
+			break
+		}
+	}
 	checkSem := make(chan struct{}, checkers())
 	done := make(chan *NodeResult, len(nodes))
 	settled := map[string]bool{}
@@ -237,6 +247,7 @@ func (sc *scheduler) node(ctx context.Context, node *pipelines.Node, checkSem ch
 	exposed, records := sc.exposed.stageValues(node), sc.recordsOf(node)
 	sc.mu.Unlock()
 	res := &NodeResult{Node: node.Addr}
+	onSlurm := sc.sl != nil && sc.r.executorOf(node.Stage) == "slurm"
 	n, err := sc.r.prepare(node, exposed, records)
 	if err == nil && n.key == "" {
 		err = errors.New("its configuration is not fully known after its upstream nodes finished")
@@ -244,17 +255,26 @@ func (sc *scheduler) node(ctx context.Context, node *pipelines.Node, checkSem ch
 	if err != nil {
 		res.State, res.Err = StateFailed, err
 		sc.recordFailure(node, res, nil)
+		if onSlurm {
+			sc.sl.arrive(ctx, node.Stage)
+		}
 		return res
 	}
 	res.Key = n.key
 	rec, hit, err := sc.lookup(n)
-	if !hit && err == nil {
+	if !hit && err == nil && !onSlurm {
 		release()
 		var unlock func()
 		if unlock, err = sc.acquire(ctx, n.key); err == nil {
 			defer unlock()
 			rec, hit, err = sc.lookup(n)
 		}
+	}
+	if onSlurm && (hit || err != nil) {
+		sc.sl.arrive(ctx, node.Stage)
+	}
+	if !hit && err == nil && onSlurm {
+		release()
 	}
 	if err != nil {
 		res.State, res.Err = StateFailed, err
@@ -272,7 +292,12 @@ func (sc *scheduler) node(ctx context.Context, node *pipelines.Node, checkSem ch
 		if sc.r.forced(node) {
 			res.Reasons = []string{"forced with --force"}
 		}
-		if rec = sc.execute(ctx, n, res); rec == nil {
+		if onSlurm {
+			rec = sc.executeSlurm(ctx, n, res)
+		} else {
+			rec = sc.execute(ctx, n, res)
+		}
+		if rec == nil {
 			return res
 		}
 	}

@@ -31,6 +31,10 @@ type Options struct {
 	Out io.Writer
 	// Args are the command-line arguments, recorded with the run.
 	Args []string
+	// Executor, when set ("local" or "slurm"), overrides every stage's executor for this run.
+	Executor string
+	// Slurm configures the Slurm executor.
+	Slurm SlurmOptions
 }
 
 // Runner runs one loaded pipeline against one workspace.

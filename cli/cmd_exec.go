@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/pcamflow/pcamflow/runner"
+	"github.com/pcamflow/pcamflow/track"
+)
+
+// cmdExec executes one node inside a Slurm job (or by hand): the node named by --node, or the
+// --index-th entry of a nodes file written by the runner. It publishes outputs into the cache like a
+// local run and writes a result file for the runner; it never opens the SQLite database.
+func cmdExec(ctx context.Context, e *env, args []string) int {
+	lo := &loadOptions{}
+	fs := newFlags(e, "exec", "[FILE]", "Executes one node (used by Slurm jobs; the runner writes the command line).")
+	fs.Var(&lo.vars, "var", "set a variable: `name=value` (repeatable)")
+	fs.Var(&lo.varFiles, "var-file", "read variable values from an HCL `FILE` (repeatable)")
+	runID := fs.String("run-id", "", "the run this execution belongs to")
+	node := fs.String("node", "", "the node `ADDRESS` to execute")
+	nodesFile := fs.String("nodes-file", "", "a nodes `FILE` written by the runner (with --index)")
+	index := fs.Int("index", -1, "the entry of --nodes-file to execute (the Slurm array task id)")
+	result := fs.String("result", "", "write the result record to this `FILE`")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	spec := runner.ExecSpec{Node: *node, Result: *result}
+	if *nodesFile != "" {
+		if spec, err = readExecSpec(*nodesFile, *index); err != nil {
+			fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
+			return exitUsage
+		}
+	}
+	if spec.Node == "" {
+		return usageError(e.stderr, "exec needs --node ADDRESS or --nodes-file FILE --index N")
+	}
+	if *runID == "" {
+		*runID = track.NewRunID(time.Now())
+	}
+	p := e.load(pos, lo)
+	if p == nil {
+		return exitFailure
+	}
+	store, err := e.openStore()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
+		return exitFailure
+	}
+	defer store.Close()
+	project, err := projectDir()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
+		return exitFailure
+	}
+	r, err := runner.New(p, store, nil, project, runner.Options{Out: e.stdout})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(e.stdout, "pcamflow exec: node %s, run %s, host %s\n", spec.Node, *runID, hostnameOr())
+	started := time.Now()
+	res, _, execErr := r.ExecNode(ctx, spec.Node, *runID)
+	code := writeExecResult(e, spec, *runID, res, execErr, started)
+	if execErr != nil {
+		fmt.Fprintf(e.stderr, "pcamflow exec: %s failed: %v\n", spec.Node, execErr)
+		if res != nil && res.LogPath != "" {
+			if tail, err := os.ReadFile(res.LogPath); err == nil {
+				fmt.Fprintf(e.stderr, "--- node log %s ---\n%s", res.LogPath, lastLines(string(tail), 20))
+			}
+		}
+		return exitFailure
+	}
+	fmt.Fprintf(e.stdout, "pcamflow exec: %s %s in %s\n", spec.Node, res.State, time.Since(started).Round(time.Millisecond))
+	return code
+}
+
+// readExecSpec returns entry index of a nodes file.
+func readExecSpec(path string, index int) (runner.ExecSpec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return runner.ExecSpec{}, fmt.Errorf("reading the nodes file: %w", err)
+	}
+	var specs []runner.ExecSpec
+	if err := json.Unmarshal(data, &specs); err != nil {
+		return runner.ExecSpec{}, fmt.Errorf("nodes file %s is corrupt: %w", path, err)
+	}
+	if index < 0 || index >= len(specs) {
+		return runner.ExecSpec{}, fmt.Errorf("nodes file %s has %d entries; --index %d is out of range", path, len(specs), index)
+	}
+	return specs[index], nil
+}
+
+// writeExecResult writes the result record for the runner to ingest; it returns the exit code.
+func writeExecResult(e *env, spec runner.ExecSpec, runID string, res *runner.NodeResult, execErr error, started time.Time) int {
+	if spec.Result == "" {
+		return exitOK
+	}
+	nr := &track.NodeRun{ID: spec.NodeRunID, RunID: runID, Node: spec.Node, State: track.NodeSucceeded,
+		Started: started, Finished: time.Now(), Host: hostnameOr(), Executor: "slurm", JobID: slurmJobID()}
+	if res != nil {
+		nr.Key, nr.LogPath = res.Key, res.LogPath
+		if res.State == runner.StateCached {
+			nr.State = track.NodeCached
+		}
+		if res.Outputs != nil {
+			nr.Outputs, _ = json.Marshal(res.Outputs)
+		}
+	}
+	if execErr != nil {
+		nr.State, nr.Error, nr.ExitStatus = track.NodeFailed, execErr.Error(), 1
+	}
+	if err := track.WriteNodeFile(spec.Result, nr, nil); err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow exec: writing the result file: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// slurmJobID is the job id ("123" or "123_4") from the Slurm environment, or "".
+func slurmJobID() string {
+	if a, t := os.Getenv("SLURM_ARRAY_JOB_ID"), os.Getenv("SLURM_ARRAY_TASK_ID"); a != "" && t != "" {
+		if _, err := strconv.Atoi(t); err == nil {
+			return a + "_" + t
+		}
+	}
+	return os.Getenv("SLURM_JOB_ID")
+}
+
+func hostnameOr() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := []string{}
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			lines = append(lines, s[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		lines = append(lines, s[start:]+"\n")
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := ""
+	for _, l := range lines {
+		out += l
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/pipelines"
+)
+
+// ExecNode executes one node on its own, as `pcamflow exec` does inside a Slurm job: it rebuilds
+// the node's inputs from the cache records of its upstream nodes (found through refs, as the
+// runner or an upstream job left them), computes its key, and executes it unless cached, under the
+// key's lock, publishing outputs exactly as a local run does. It never opens the SQLite database.
+// The returned result has State StateCached or StateRan; an error means the node failed.
+func (r *Runner) ExecNode(ctx context.Context, addr, runID string) (*NodeResult, *cache.Record, error) {
+	target, ok := r.p.Node(addr)
+	if !ok {
+		return nil, nil, fmt.Errorf("no node %q in pipeline %s", addr, r.p.Name)
+	}
+	ex := newExposures(r.p)
+	records := map[string]*cache.Record{}
+	for _, node := range r.upstreamClosure(target) {
+		n, err := r.prepare(node, ex.stageValues(node), records)
+		if err != nil {
+			return nil, nil, fmt.Errorf("upstream %s: %w", node.Addr, err)
+		}
+		rec, ok, err := r.store.GetRecord(n.key)
+		if n.key == "" || err != nil || !ok {
+			return nil, nil, fmt.Errorf("upstream %s has no result in the cache; it must run before %s", node.Addr, addr)
+		}
+		if r.needsRestore(rec) {
+			if err := r.restoreAll(node, rec); err != nil {
+				return nil, nil, err
+			}
+		}
+		records[node.Addr] = rec
+		ex.set(node, exposedOf(node, n.cfg, rec))
+	}
+	n, err := r.prepare(target, ex.stageValues(target), records)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n.key == "" {
+		return nil, nil, fmt.Errorf("%s: configuration not fully known", addr)
+	}
+	unlock, err := r.store.LockKey(ctx, n.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("waiting for the cache lock of %s: %w", addr, err)
+	}
+	defer unlock()
+	res := &NodeResult{Node: addr, Key: n.key}
+	if rec, ok, err := r.store.GetRecord(n.key); err == nil && ok && !r.forced(target) && r.complete(rec) {
+		if err := r.restoreAll(target, rec); err != nil {
+			return nil, nil, err
+		}
+		res.State, res.Outputs, res.LogPath = StateCached, rec.Outputs, rec.LogPath
+		return res, rec, r.setRef(addr, n.key)
+	}
+	res.LogPath = filepath.Join(r.store.Root(), "logs", runID, logName(addr))
+	start := time.Now()
+	rec, err := r.ExecuteNode(ctx, n, runID, res.LogPath)
+	res.Duration = time.Since(start)
+	if err != nil {
+		return res, nil, err
+	}
+	res.State, res.Outputs = StateRan, rec.Outputs
+	return res, rec, r.setRef(addr, n.key)
+}
+
+// upstreamClosure returns every node target depends on, transitively, in execution order.
+func (r *Runner) upstreamClosure(target *pipelines.Node) []*pipelines.Node {
+	want := map[string]bool{}
+	var mark func(a string)
+	mark = func(a string) {
+		if want[a] {
+			return
+		}
+		want[a] = true
+		n, _ := r.p.Node(a)
+		for _, u := range n.Upstream {
+			mark(u)
+		}
+	}
+	for _, u := range target.Upstream {
+		mark(u)
+	}
+	var out []*pipelines.Node
+	for _, n := range r.p.Nodes {
+		if want[n.Addr] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// restoreAll materialises every output of rec whose path is missing or different.
+func (r *Runner) restoreAll(node *pipelines.Node, rec *cache.Record) error {
+	for _, name := range sortedNames(rec.Outputs) {
+		o := rec.Outputs[name]
+		dst := r.abs(o.Path)
+		if a, err := r.store.Digest(dst); err == nil && a.Digest == o.Digest && a.Type == o.Type {
+			continue
+		}
+		if err := r.store.Restore(o.Artifact, dst); err != nil {
+			return fmt.Errorf("restoring %s of %s: %w", o.Path, node.Addr, err)
+		}
+	}
+	return nil
+}
