@@ -287,6 +287,7 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 	if len(outcomes) < want {
 		return
 	}
+	delete(se.jobs, e.JobID) // settled: later events of this job in the same poll change nothing
 	failed := slurm.FailedIndices(outcomes)
 	if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil && b.spec.Array != nil {
 		b.retries--
