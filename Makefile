@@ -25,7 +25,7 @@ test: build
 	scripts/setup.sh test
 	scripts/slurm-local.sh start
 	$(MAKE) --no-print-directory check
-	go test $(GOTEST_FLAGS) ./...
+	PCAMFLOW_SLURM_SLOW=1 go test $(GOTEST_FLAGS) ./...
 
 check: vet fmtcheck
 

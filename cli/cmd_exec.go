@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/pcamflow/pcamflow/runner"
+	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -72,6 +74,10 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 			if tail, err := os.ReadFile(res.LogPath); err == nil {
 				fmt.Fprintf(e.stderr, "--- node log %s ---\n%s", res.LogPath, lastLines(string(tail), 20))
 			}
+		}
+		var ee *stages.ExitError
+		if errors.As(execErr, &ee) && ee.Code > 0 && ee.Code < 126 {
+			return ee.Code // the job's exit code is the command's
 		}
 		return exitFailure
 	}

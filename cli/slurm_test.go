@@ -335,3 +335,31 @@ func nodeName(t *testing.T) string {
 	}
 	return strings.Fields(string(out))[0]
 }
+
+// TestSlurmTimeLimit runs a job past its time limit. Slurm's smallest limit is one minute and it
+// checks limits about every 30 s, so this takes up to 100 s: it runs when PCAMFLOW_SLURM_SLOW=1
+// (make test sets it).
+func TestSlurmTimeLimit(t *testing.T) {
+	needSlurm(t)
+	if os.Getenv("PCAMFLOW_SLURM_SLOW") == "" {
+		t.Skip("set PCAMFLOW_SLURM_SLOW=1 to run the time-limit test (about 100 s)")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "p.hcl"), `
+command "too_slow" {
+  run = ["sh", "-c", "echo started; sleep 300"]
+  resources {
+    executor = "slurm"
+    time     = "1"
+  }
+}
+`)
+	env, _ := slurmEnv(t, dir)
+	out, err := runIn(t, dir, env, "run", "p.hcl")
+	if err == nil {
+		t.Fatalf("a job over its time limit must fail the run:\n%s", out)
+	}
+	if !strings.Contains(out, "(time limit): state TIMEOUT") {
+		t.Errorf("the failure is not classified as a time limit:\n%s", out)
+	}
+}
