@@ -42,6 +42,7 @@ func commands() []command {
 		{"graph", "print the DAG in Graphviz DOT format", cmdGraph},
 		{"status", "show the nodes of the last run", cmdStatus},
 		{"gc", "remove unreferenced cache objects and temporary files", cmdGC},
+		{"data", "data synth: generate synthetic PCAM; data verify: check official files' MD5", cmdData},
 		{"slurm", "slurm render: write the sbatch scripts the pipeline would submit", cmdSlurm},
 		{"exec", "execute one node (what a Slurm job runs)", cmdExec},
 		{"version", "print the version", cmdVersion},

@@ -85,7 +85,15 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 	}
 	defer os.RemoveAll(scratch)
 	env := &stages.Env{Node: n.node.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
-		OutputPaths: map[string]string{}, Seed: r.p.Seed, Log: logFile}
+		OutputPaths: map[string]string{}, Seed: r.p.Seed, Log: logFile, InputDigests: map[string]string{}}
+	for k, v := range n.components {
+		if path, ok := strings.CutPrefix(k, "input:"); ok {
+			env.InputDigests[path] = v
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(scratch, "out"), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the output folder of %s: %w", s.Addr, err)
+	}
 	for name, o := range n.task.Outputs {
 		if o.Path != "" {
 			env.OutputPaths[name] = r.abs(o.Path)

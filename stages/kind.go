@@ -85,6 +85,9 @@ type Env struct {
 	Seed int64
 	// Log receives the node's combined stdout and stderr; it is kept as the node's log file.
 	Log io.Writer
+	// InputDigests maps each input path (as hashed into the key) to "type:sha256", so a kind can
+	// record the content it read without hashing it again.
+	InputDigests map[string]string
 }
 
 // Kind is one stage kind. Implementations must be stateless and safe for concurrent use.

@@ -4,11 +4,15 @@ package builtin
 import (
 	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/stages/command"
+	"github.com/pcamflow/pcamflow/stages/dataaudit"
+	"github.com/pcamflow/pcamflow/stages/dataset"
 )
 
 // Registry returns a registry with all built-in stage kinds.
 func Registry() *stages.Registry {
 	return stages.NewRegistry(
 		command.New(),
+		dataset.New(),
+		dataaudit.New(),
 	)
 }
