@@ -66,8 +66,14 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "pcamflow exec: node %s, run %s, host %s\n", spec.Node, *runID, hostnameOr())
 	started := time.Now()
-	res, _, execErr := r.ExecNode(ctx, spec.Node, *runID)
-	code := writeExecResult(e, spec, *runID, res, execErr, started)
+	var rows []track.MetricRow
+	collect := func(step int, values map[string]float64) {
+		for name, v := range values {
+			rows = append(rows, track.MetricRow{Step: step, Name: name, Value: v})
+		}
+	}
+	res, _, execErr := r.ExecNode(ctx, spec.Node, *runID, collect)
+	code := writeExecResult(e, spec, *runID, res, execErr, started, rows)
 	if execErr != nil {
 		fmt.Fprintf(e.stderr, "pcamflow exec: %s failed: %v\n", spec.Node, execErr)
 		if res != nil && res.LogPath != "" {
@@ -102,7 +108,7 @@ func readExecSpec(path string, index int) (runner.ExecSpec, error) {
 }
 
 // writeExecResult writes the result record for the runner to ingest; it returns the exit code.
-func writeExecResult(e *env, spec runner.ExecSpec, runID string, res *runner.NodeResult, execErr error, started time.Time) int {
+func writeExecResult(e *env, spec runner.ExecSpec, runID string, res *runner.NodeResult, execErr error, started time.Time, metrics []track.MetricRow) int {
 	if spec.Result == "" {
 		return exitOK
 	}
@@ -120,7 +126,7 @@ func writeExecResult(e *env, spec runner.ExecSpec, runID string, res *runner.Nod
 	if execErr != nil {
 		nr.State, nr.Error, nr.ExitStatus = track.NodeFailed, execErr.Error(), 1
 	}
-	if err := track.WriteNodeFile(spec.Result, nr, nil); err != nil {
+	if err := track.WriteNodeFile(spec.Result, nr, metrics); err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow exec: writing the result file: %v\n", err)
 		return exitFailure
 	}

@@ -3,7 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/pcamflow/pcamflow/runner"
 )
@@ -56,7 +60,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	r, err := runner.New(p, store, db, project, runner.Options{Jobs: *jobs, Targets: targets, Force: force,
-		Out: e.stdout, Args: append([]string{"run"}, args...), Executor: *executor, Slurm: slurmOpt})
+		Out: e.stdout, Args: append([]string{"run"}, args...), Executor: *executor, Slurm: slurmOpt,
+		Progress: e.stdout, Terminal: isTerminal(e.stdout)})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitUsage
@@ -99,4 +104,10 @@ func (e *env) detach(ctx context.Context, r *runner.Runner) int {
 	fmt.Fprintf(e.stdout, "detached run %s: %d job(s) submitted, %d node(s) cached; `pcamflow status` reports progress\n",
 		d.RunID, len(d.Jobs), d.Cached)
 	return exitOK
+}
+
+// isTerminal reports whether w is an interactive terminal (progress bars) rather than a file or pipe.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

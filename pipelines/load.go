@@ -275,6 +275,10 @@ func (p *Pipeline) check() hcl.Diagnostics {
 				nodeValues[n.Addr] = cty.DynamicVal
 				break // the instances of a stage share their expressions: report once
 			}
+			if n.Aggregate {
+				nodeValues[n.Addr] = s.Kind.(stages.Seeded).ExposeAggregate(cfg, nil, nil)
+				continue
+			}
 			task, pdiags := s.Kind.Prepare(cfg, s.AttrRange)
 			if i == 0 {
 				diags = append(diags, pdiags...)

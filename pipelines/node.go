@@ -25,6 +25,10 @@ type Node struct {
 	Addr string
 	// Upstream lists the addresses of every node of every upstream stage.
 	Upstream []string
+	// Seed is the node's seed for a seed node of a stages.Seeded stage, else nil.
+	Seed *int64
+	// Aggregate marks the aggregate node of a stages.Seeded stage (its Upstream are the seed nodes).
+	Aggregate bool
 
 	staticCfg  cty.Value
 	staticTask *stages.Task
@@ -54,6 +58,11 @@ func (p *Pipeline) expand() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	p.nodeByAddr = map[string]*Node{}
 	for _, s := range p.Order {
+		if seeds, sdiags, ok := p.seeds(s); ok || sdiags.HasErrors() {
+			diags = append(diags, sdiags...)
+			p.addSeeded(s, seeds)
+			continue
+		}
 		if s.forEach == nil {
 			p.addNode(&Node{Stage: s, Addr: s.Addr})
 			continue
@@ -72,8 +81,73 @@ func (p *Pipeline) expand() hcl.Diagnostics {
 				n.Upstream = append(n.Upstream, un.Addr)
 			}
 		}
+		if n.Aggregate {
+			for _, sn := range n.Stage.Nodes {
+				if sn != n {
+					n.Upstream = append(n.Upstream, sn.Addr)
+				}
+			}
+		}
 	}
 	return diags
+}
+
+// seeds evaluates the seeds attribute of a stages.Seeded stage; ok is false when the kind is not
+// seeded or the attribute is absent or null.
+func (p *Pipeline) seeds(s *Stage) ([]int64, hcl.Diagnostics, bool) {
+	sk, isSeeded := s.Kind.(stages.Seeded)
+	if !isSeeded {
+		return nil, nil, false
+	}
+	a, present := s.Attrs[sk.SeedsAttr()]
+	if !present {
+		return nil, nil, false
+	}
+	bad := func(detail string, r hcl.Range) hcl.Diagnostics {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid " + sk.SeedsAttr(), Detail: detail, Subject: r.Ptr()}}
+	}
+	if s.forEach != nil {
+		return nil, bad("A stage cannot have both for_each and "+sk.SeedsAttr()+"; use one of them.", a.Expr.Range()), false
+	}
+	for _, tr := range a.Expr.Variables() {
+		if root := tr.RootName(); root != "var" && root != "local" && root != "pipeline" {
+			return nil, bad(sk.SeedsAttr()+" must be known before any stage runs: it may use var, local and pipeline only.", tr.SourceRange()), false
+		}
+	}
+	v, diags := a.Expr.Value(p.baseContext())
+	if diags.HasErrors() {
+		return nil, diags, false
+	}
+	if v.IsNull() {
+		return nil, nil, false
+	}
+	ty := v.Type()
+	if !(ty.IsListType() || ty.IsTupleType() || ty.IsSetType()) || v.LengthInt() == 0 {
+		return nil, bad(sk.SeedsAttr()+" must be a non-empty list of whole numbers, e.g. [1, 2, 3].", a.Expr.Range()), false
+	}
+	var out []int64
+	seen := map[int64]bool{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		n, err := toInt64(e)
+		if err != nil || seen[n] {
+			return nil, bad(sk.SeedsAttr()+" must hold distinct whole numbers, e.g. [1, 2, 3].", a.Expr.Range()), false
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out, nil, true
+}
+
+// addSeeded adds one node per seed and the aggregate node of a seeded stage.
+func (p *Pipeline) addSeeded(s *Stage, seeds []int64) {
+	for _, seed := range seeds {
+		seed := seed
+		key := strconv.FormatInt(seed, 10)
+		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": cty.NumberIntVal(seed)})
+		p.addNode(&Node{Stage: s, Key: key, Each: each, Addr: InstanceAddr(s.Addr, key), Seed: &seed})
+	}
+	p.addNode(&Node{Stage: s, Addr: s.Addr, Aggregate: true})
 }
 
 // NodeIndex returns the position of a node in execution order, or -1.

@@ -15,7 +15,7 @@ import (
 // runner or an upstream job left them), computes its key, and executes it unless cached, under the
 // key's lock, publishing outputs exactly as a local run does. It never opens the SQLite database.
 // The returned result has State StateCached or StateRan; an error means the node failed.
-func (r *Runner) ExecNode(ctx context.Context, addr, runID string) (*NodeResult, *cache.Record, error) {
+func (r *Runner) ExecNode(ctx context.Context, addr, runID string, metrics func(step int, values map[string]float64)) (*NodeResult, *cache.Record, error) {
 	target, ok := r.p.Node(addr)
 	if !ok {
 		return nil, nil, fmt.Errorf("no node %q in pipeline %s", addr, r.p.Name)
@@ -37,7 +37,7 @@ func (r *Runner) ExecNode(ctx context.Context, addr, runID string) (*NodeResult,
 			}
 		}
 		records[node.Addr] = rec
-		ex.set(node, exposedOf(node, n.cfg, rec))
+		ex.set(node, exposedOf(node, n.cfg, rec, records))
 	}
 	n, err := r.prepare(target, ex.stageValues(target), records)
 	if err != nil {
@@ -60,6 +60,7 @@ func (r *Runner) ExecNode(ctx context.Context, addr, runID string) (*NodeResult,
 		return res, rec, r.setRef(addr, n.key)
 	}
 	res.LogPath = filepath.Join(r.store.Root(), "logs", runID, logName(addr))
+	n.metrics = metrics
 	start := time.Now()
 	rec, err := r.ExecuteNode(ctx, n, runID, res.LogPath)
 	res.Duration = time.Since(start)

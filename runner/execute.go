@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,8 +35,14 @@ func (sc *scheduler) execute(ctx context.Context, n *prepared, res *NodeResult) 
 			res.State, res.Err = StateFailed, fmt.Errorf("recording %s: %w", s.Addr, err)
 			return nil
 		}
+		db, out := sc.r.db, sc.r.opt.Out
+		n.metrics = func(step int, values map[string]float64) {
+			if err := db.LogMetrics(nr.ID, step, values); err != nil {
+				fmt.Fprintf(out, "warning: recording metrics of %s: %v\n", nr.Node, err)
+			}
+		}
 	}
-	fmt.Fprintf(sc.r.opt.Out, "  running  %s\n", s.Addr)
+	fmt.Fprintf(sc.r.opt.Out, "  running  %s\n", n.node.Addr)
 	start := time.Now()
 	rec, err := sc.r.ExecuteNode(ctx, n, sc.runID, logPath)
 	res.Duration = time.Since(start)
@@ -85,7 +92,15 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 	}
 	defer os.RemoveAll(scratch)
 	env := &stages.Env{Node: n.node.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
-		OutputPaths: map[string]string{}, Seed: r.p.Seed, Log: logFile, InputDigests: map[string]string{}}
+		OutputPaths: map[string]string{}, Seed: r.seedOf(n.node), Log: logFile, InputDigests: map[string]string{},
+		ResumeDir: filepath.Join(r.store.Root(), "resume", n.key), Metrics: n.metrics, Progress: r.opt.Progress,
+		Terminal: r.opt.Terminal}
+	if env.Progress == nil {
+		env.Progress = io.Discard
+	}
+	if n.node.Aggregate {
+		env.Parts = partsOf(n.node, n.records)
+	}
 	for k, v := range n.components {
 		if path, ok := strings.CutPrefix(k, "input:"); ok {
 			env.InputDigests[path] = v
@@ -102,7 +117,11 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 		}
 	}
 	started := time.Now()
-	if err := s.Kind.Execute(ctx, env); err != nil {
+	execute := s.Kind.Execute
+	if sk, ok := s.Kind.(stages.Seeded); ok && n.node.Aggregate {
+		execute = sk.Aggregate
+	}
+	if err := execute(ctx, env); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted: %w", err)
 		}
@@ -121,6 +140,7 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 	if err := r.store.PutRecord(rec); err != nil {
 		return nil, fmt.Errorf("committing the cache record of %s: %w", s.Addr, err)
 	}
+	_ = os.RemoveAll(env.ResumeDir) // the progress of an interrupted execution is no longer needed
 	return rec, nil
 }
 

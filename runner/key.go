@@ -34,6 +34,8 @@ type prepared struct {
 	key        string // "" when an input is not known yet (an upstream will run)
 	waitingOn  []string
 	nodeRunID  int64 // tracking row while executing on Slurm
+	records    map[string]*cache.Record               // upstream records (for aggregate nodes)
+	metrics    func(step int, values map[string]float64) // per-step metrics sink while executing
 }
 
 // errUnknown marks a key that cannot be computed before upstream nodes run.
@@ -46,6 +48,13 @@ var errUnknown = errors.New("not known until upstream nodes run")
 func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
 	s := node.Stage
 	cfg, task, static := node.Static()
+	if node.Aggregate {
+		var diags hcl.Diagnostics
+		if cfg, diags = r.p.EvalNode(node, exposed); diags.HasErrors() {
+			return nil, &DiagError{Diags: diags}
+		}
+		task, static = &stages.Task{Outputs: node.Stage.Kind.(stages.Seeded).AggregateOutputs()}, true
+	}
 	if !static {
 		var diags hcl.Diagnostics
 		if cfg, diags = r.p.EvalNode(node, exposed); diags.HasErrors() {
@@ -55,7 +64,7 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 			return nil, &DiagError{Diags: diags}
 		}
 	}
-	n := &prepared{node: node, stage: s, cfg: cfg, task: task}
+	n := &prepared{node: node, stage: s, cfg: cfg, task: task, records: records}
 	r.setTask(node.Addr, task)
 	for _, u := range node.Upstream {
 		if records[u] == nil {
@@ -77,7 +86,18 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 	comp := map[string]string{
 		"kind":    s.Kind.Name(),
 		"version": s.Kind.Version(),
-		"seed":    strconv.FormatInt(r.p.Seed, 10),
+		"seed":    strconv.FormatInt(r.seedOf(node), 10),
+	}
+	if node.Aggregate {
+		comp["aggregate"] = "true"
+		for _, u := range node.Upstream {
+			if un, _ := r.p.Node(u); un.Stage == s {
+				if records[u] == nil {
+					return n, nil
+				}
+				comp["part:"+u] = outputsDigest(records[u])
+			}
+		}
 	}
 	for name, js := range params {
 		comp["param."+name] = js
@@ -296,3 +316,12 @@ type DiagError struct {
 
 // Error implements error.
 func (e *DiagError) Error() string { return e.Diags.Error() }
+
+// seedOf is the seed a node runs with: its own for a seed node of a Seeded stage, else the
+// pipeline's.
+func (r *Runner) seedOf(n *pipelines.Node) int64 {
+	if n.Seed != nil {
+		return *n.Seed
+	}
+	return r.p.Seed
+}

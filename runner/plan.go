@@ -65,7 +65,7 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 				pn.State = StateCached
 				pn.Restore = r.needsRestore(rec)
 				records[node.Addr] = rec
-				ex.set(node, exposedOf(node, n.cfg, rec))
+				ex.set(node, exposedOf(node, n.cfg, rec, records))
 			} else {
 				pn.State = StateRun
 				pn.Reasons = why(prev, n.components)

@@ -307,7 +307,7 @@ func (sc *scheduler) node(ctx context.Context, node *pipelines.Node, checkSem ch
 	}
 	sc.mu.Lock()
 	sc.records[node.Addr] = rec
-	sc.exposed.set(node, exposedOf(node, n.cfg, rec))
+	sc.exposed.set(node, exposedOf(node, n.cfg, rec, sc.records))
 	sc.mu.Unlock()
 	return res
 }

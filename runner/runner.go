@@ -35,6 +35,10 @@ type Options struct {
 	Executor string
 	// Slurm configures the Slurm executor.
 	Slurm SlurmOptions
+	// Progress receives live progress of executing nodes (e.g. training progress bars); nil discards it.
+	Progress io.Writer
+	// Terminal says whether Progress is an interactive terminal.
+	Terminal bool
 }
 
 // Runner runs one loaded pipeline against one workspace.
@@ -122,9 +126,27 @@ func (r *Runner) forced(n *pipelines.Node) bool {
 	return false
 }
 
-// exposedOf returns the value other stages see for a node once its outputs are known.
-func exposedOf(n *pipelines.Node, cfg cty.Value, rec *cache.Record) cty.Value {
+// exposedOf returns the value other stages see for a node once its outputs are known. For the
+// aggregate node of a seeded stage, parts are the records of its seed nodes.
+func exposedOf(n *pipelines.Node, cfg cty.Value, rec *cache.Record, parts map[string]*cache.Record) cty.Value {
+	if sk, ok := n.Stage.Kind.(stages.Seeded); ok && n.Aggregate {
+		return sk.ExposeAggregate(cfg, outputsOf(rec), partsOf(n, parts))
+	}
 	return n.Stage.Kind.Expose(cfg, outputsOf(rec))
+}
+
+// partsOf returns the outputs of the seed nodes of an aggregate node, keyed by seed.
+func partsOf(n *pipelines.Node, records map[string]*cache.Record) map[string]map[string]stages.Output {
+	out := map[string]map[string]stages.Output{}
+	for _, sn := range n.Stage.Nodes {
+		if sn.Aggregate {
+			continue
+		}
+		if rec := records[sn.Addr]; rec != nil {
+			out[sn.Key] = outputsOf(rec)
+		}
+	}
+	return out
 }
 
 // hostname returns the host name, or "unknown".

@@ -88,6 +88,18 @@ type Env struct {
 	// InputDigests maps each input path (as hashed into the key) to "type:sha256", so a kind can
 	// record the content it read without hashing it again.
 	InputDigests map[string]string
+	// Parts holds, for the aggregate node of a Seeded stage, the outputs of each seed node by seed.
+	Parts map[string]map[string]Output
+	// ResumeDir is a folder that survives an interrupted execution of the same key (it is removed
+	// once the node's outputs are published): kinds that checkpoint keep their progress there.
+	ResumeDir string
+	// Metrics, when set, records per-step metrics of the node in the tracking store (for example
+	// one call per training epoch). Kinds must not depend on it being set.
+	Metrics func(step int, values map[string]float64)
+	// Progress receives live progress (a terminal when Terminal is true); it may be io.Discard.
+	Progress io.Writer
+	// Terminal says whether Progress is an interactive terminal (progress bars) or not (plain lines).
+	Terminal bool
 }
 
 // Kind is one stage kind. Implementations must be stateless and safe for concurrent use.
@@ -158,3 +170,22 @@ func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code
 
 // Unwrap returns the underlying error.
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// Seeded is implemented by kinds whose stage runs once per seed and then aggregates the runs (the
+// train kind's seeds = [1, 2, 3]). Such a stage expands into one node per seed, addressed
+// kind.name["SEED"], each executed with Env.Seed set to its seed, plus an aggregate node at the
+// stage's own address that depends on all of them. Other stages referring to kind.name see the
+// aggregate's exposed value.
+type Seeded interface {
+	Kind
+	// SeedsAttr names the list(number) attribute holding the seeds. It must be known before any
+	// stage runs (it may use var, local and pipeline only). When it is null the stage is one node.
+	SeedsAttr() string
+	// AggregateOutputs lists the outputs of the aggregate node (managed paths).
+	AggregateOutputs() map[string]Output
+	// Aggregate executes the aggregate node; env.Parts holds every seed node's outputs.
+	Aggregate(ctx context.Context, env *Env) error
+	// ExposeAggregate returns what other stages see as kind.name. outs and parts are nil while
+	// validating and planning.
+	ExposeAggregate(cfg cty.Value, outs map[string]Output, parts map[string]map[string]Output) cty.Value
+}
