@@ -39,12 +39,15 @@ func commands() []command {
 		{"fmt", "rewrite pipeline files in canonical format", cmdFmt},
 		{"plan", "show which nodes are cached and which will run, and why", cmdPlan},
 		{"run", "execute the pipeline's DAG, reusing cached results", cmdRun},
+		{"verify", "re-execute cached nodes from scratch and compare outputs bit for bit", cmdVerify},
 		{"graph", "print the DAG in Graphviz DOT format", cmdGraph},
 		{"status", "show the nodes of the last run", cmdStatus},
 		{"gc", "remove unreferenced cache objects and temporary files", cmdGC},
 		{"data", "data synth: generate synthetic PCAM; data verify: check official files' MD5", cmdData},
 		{"slurm", "slurm render: write the sbatch scripts the pipeline would submit", cmdSlurm},
 		{"exec", "execute one node (what a Slurm job runs)", cmdExec},
+		{"runs", "list node runs, show one (parameters, metric history), compare several", cmdRuns},
+		{"infer", "predict tumour probabilities for patches with a model checkpoint", cmdInfer},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -78,53 +78,11 @@ func (sc *scheduler) execute(ctx context.Context, n *prepared, res *NodeResult) 
 // an interrupted execution leaves at most unreferenced objects and temporary files for gc.
 func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath string) (*cache.Record, error) {
 	s := n.stage
-	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the log folder: %w", err)
-	}
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating the log of %s: %w", s.Addr, err)
-	}
-	defer logFile.Close()
-	scratch, err := r.store.TempDir(strings.TrimSuffix(logName(n.node.Addr), ".log"))
-	if err != nil {
-		return nil, fmt.Errorf("creating a scratch folder for %s: %w", s.Addr, err)
-	}
-	defer os.RemoveAll(scratch)
-	env := &stages.Env{Node: n.node.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
-		OutputPaths: map[string]string{}, Seed: r.seedOf(n.node), Log: logFile, InputDigests: map[string]string{},
-		ResumeDir: filepath.Join(r.store.Root(), "resume", n.key), Metrics: n.metrics, Progress: r.opt.Progress,
-		Terminal: r.opt.Terminal}
-	if env.Progress == nil {
-		env.Progress = io.Discard
-	}
-	if n.node.Aggregate {
-		env.Parts = partsOf(n.node, n.records)
-	}
-	for k, v := range n.components {
-		if path, ok := strings.CutPrefix(k, "input:"); ok {
-			env.InputDigests[path] = v
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(scratch, "out"), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the output folder of %s: %w", s.Addr, err)
-	}
-	for name, o := range n.task.Outputs {
-		if o.Path != "" {
-			env.OutputPaths[name] = r.abs(o.Path)
-		} else {
-			env.OutputPaths[name] = filepath.Join(scratch, "out", name)
-		}
-	}
+	resume := filepath.Join(r.store.Root(), "resume", n.key)
 	started := time.Now()
-	execute := s.Kind.Execute
-	if sk, ok := s.Kind.(stages.Seeded); ok && n.node.Aggregate {
-		execute = sk.Aggregate
-	}
-	if err := execute(ctx, env); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("interrupted: %w", err)
-		}
+	env, cleanup, err := r.runKind(ctx, n, logPath, resume)
+	defer cleanup()
+	if err != nil {
 		return nil, err
 	}
 	rec := &cache.Record{Key: n.key, Node: n.node.Addr, Kind: s.Kind.Name(), Version: s.Kind.Version(),
@@ -140,8 +98,63 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 	if err := r.store.PutRecord(rec); err != nil {
 		return nil, fmt.Errorf("committing the cache record of %s: %w", s.Addr, err)
 	}
-	_ = os.RemoveAll(env.ResumeDir) // the progress of an interrupted execution is no longer needed
+	_ = os.RemoveAll(resume) // the progress of an interrupted execution is no longer needed
 	return rec, nil
+}
+
+// runKind executes the node's kind with its log at logPath and resumeDir as its resume folder,
+// leaving the outputs at env.OutputPaths (project paths, or a scratch folder that cleanup removes).
+func (r *Runner) runKind(ctx context.Context, n *prepared, logPath, resumeDir string) (*stages.Env, func(), error) {
+	s := n.stage
+	cleanup := func() {}
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, cleanup, fmt.Errorf("creating the log folder: %w", err)
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, cleanup, fmt.Errorf("creating the log of %s: %w", s.Addr, err)
+	}
+	scratch, err := r.store.TempDir(strings.TrimSuffix(logName(n.node.Addr), ".log"))
+	if err != nil {
+		logFile.Close()
+		return nil, cleanup, fmt.Errorf("creating a scratch folder for %s: %w", s.Addr, err)
+	}
+	cleanup = func() { logFile.Close(); os.RemoveAll(scratch) }
+	env := &stages.Env{Node: n.node.Addr, Config: n.cfg, Task: n.task, ProjectDir: r.project, ScratchDir: scratch,
+		OutputPaths: map[string]string{}, Seed: r.seedOf(n.node), Log: logFile, InputDigests: map[string]string{},
+		ResumeDir: resumeDir, Metrics: n.metrics, Progress: r.opt.Progress, Terminal: r.opt.Terminal}
+	if env.Progress == nil {
+		env.Progress = io.Discard
+	}
+	if n.node.Aggregate {
+		env.Parts = partsOf(n.node, n.records)
+	}
+	for k, v := range n.components {
+		if path, ok := strings.CutPrefix(k, "input:"); ok {
+			env.InputDigests[path] = v
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(scratch, "out"), 0o755); err != nil {
+		return nil, cleanup, fmt.Errorf("creating the output folder of %s: %w", s.Addr, err)
+	}
+	for name, o := range n.task.Outputs {
+		if o.Path != "" {
+			env.OutputPaths[name] = r.abs(o.Path)
+		} else {
+			env.OutputPaths[name] = filepath.Join(scratch, "out", name)
+		}
+	}
+	execute := s.Kind.Execute
+	if sk, ok := s.Kind.(stages.Seeded); ok && n.node.Aggregate {
+		execute = sk.Aggregate
+	}
+	if err := execute(ctx, env); err != nil {
+		if ctx.Err() != nil {
+			return nil, cleanup, fmt.Errorf("interrupted: %w", err)
+		}
+		return nil, cleanup, err
+	}
+	return env, cleanup, nil
 }
 
 // publish stores one output and, for managed outputs, materialises it under the workspace.

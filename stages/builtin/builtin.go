@@ -6,6 +6,7 @@ import (
 	"github.com/pcamflow/pcamflow/stages/command"
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
+	"github.com/pcamflow/pcamflow/stages/train"
 )
 
 // Registry returns a registry with all built-in stage kinds.
@@ -14,5 +15,6 @@ func Registry() *stages.Registry {
 		command.New(),
 		dataset.New(),
 		dataaudit.New(),
+		train.New(),
 	)
 }

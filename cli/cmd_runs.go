@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pcamflow/pcamflow/track"
+)
+
+// runsUsage is the one-line synopsis of `pcamflow runs`.
+const runsUsage = "usage: pcamflow runs [ls] [--node PATTERN] [--kind KIND] [--limit N | --all] [--cached] [--json]\n" +
+	"       pcamflow runs show ID [--metrics all|NAME,...] [--json]\n" +
+	"       pcamflow runs compare ID [ID...] [--node PATTERN] [--kind KIND] [--metrics all|NAME,...] [--json]"
+
+// cmdRuns dispatches `pcamflow runs [ls|show|compare]`.
+func cmdRuns(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		return runsList(ctx, e, args)
+	}
+	switch args[0] {
+	case "ls", "list":
+		return runsList(ctx, e, args[1:])
+	case "show":
+		return runsShow(ctx, e, args[1:])
+	case "compare":
+		return runsCompare(ctx, e, args[1:])
+	}
+	if args[0] != "" && args[0][0] == '-' {
+		return runsList(ctx, e, args)
+	}
+	return usageError(e.stderr, "unknown runs subcommand %q.%s\n%s", args[0],
+		suggestion(args[0], []string{"ls", "show", "compare"}), runsUsage)
+}
+
+// runsEntry is one node run as `runs ls`, `runs show RUN` and `runs compare` print it in JSON.
+type runsEntry struct {
+	ID              int64                  `json:"id"`
+	RunID           string                 `json:"run_id"`
+	Node            string                 `json:"node"`
+	Kind            string                 `json:"kind"`
+	State           string                 `json:"state"`
+	Started         time.Time              `json:"started,omitzero"`
+	Finished        time.Time              `json:"finished,omitzero"`
+	DurationSeconds *float64               `json:"duration_seconds,omitempty"`
+	Epochs          int                    `json:"epochs,omitempty"`
+	FinalMetrics    map[string]metricValue `json:"final_metrics,omitempty"`
+	CachedFrom      int64                  `json:"cached_from,omitempty"`
+	hist            *metricHistory
+	params          json.RawMessage
+}
+
+// newEntry loads the metrics of n (of its producer when n is cached).
+func newEntry(db *track.DB, n track.NodeRun) (runsEntry, error) {
+	h, from, err := metricsOf(db, n)
+	if err != nil {
+		return runsEntry{}, err
+	}
+	en := runsEntry{ID: n.ID, RunID: n.RunID, Node: n.Node, Kind: n.Kind, State: n.State, Started: n.Started,
+		Finished: n.Finished, DurationSeconds: durationSeconds(n), Epochs: h.lastStep(), CachedFrom: from,
+		hist: h, params: n.Params}
+	if !h.empty() {
+		en.FinalMetrics = h.finals()
+	}
+	return en, nil
+}
+
+// newEntries loads the metrics of every node run.
+func newEntries(db *track.DB, nodes []track.NodeRun) ([]runsEntry, error) {
+	out := make([]runsEntry, 0, len(nodes))
+	for _, n := range nodes {
+		en, err := newEntry(db, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, en)
+	}
+	return out, nil
+}
+
+// runsList implements `pcamflow runs [ls]`.
+func runsList(_ context.Context, e *env, args []string) int {
+	fs := newFlags(e, "runs ls", "", "Lists node executions, newest first, with the final value of key training metrics\n"+
+		"(val_roc_auc, val_f_beta, val_loss) when they were logged. Cache hits are hidden unless --cached.")
+	var f nodeFilter
+	fs.StringVar(&f.node, "node", "", "only nodes matching `PATTERN` (an address, its prefix up to . or [, or a glob with *)")
+	fs.StringVar(&f.kind, "kind", "", "only nodes of stage `KIND` (e.g. train, command)")
+	fs.BoolVar(&f.cached, "cached", false, "also list cache hits (rows that reused an earlier execution's outputs)")
+	limit := fs.Int("limit", 50, "list at most `N` node runs")
+	all := fs.Bool("all", false, "list every node run (no limit)")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		return usageError(e.stderr, "runs ls takes no arguments, got %q\n%s", pos, runsUsage)
+	}
+	if *limit < 1 {
+		return usageError(e.stderr, "--limit must be at least 1 (use --all for no limit)")
+	}
+	if *all {
+		*limit = 0
+	}
+	db, code := e.openRunsDB(true)
+	if db == nil {
+		return code
+	}
+	defer db.Close()
+	nodes, err := listNodeRuns(db, f, *limit)
+	if err != nil {
+		return e.runsFail(err)
+	}
+	entries, err := newEntries(db, nodes)
+	if err != nil {
+		return e.runsFail(err)
+	}
+	if *asJSON {
+		return e.runsJSON(nonNilEntries(entries))
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(e.stdout, "no node runs match")
+		return exitOK
+	}
+	writeEntries(e.stdout, entries, true)
+	return exitOK
+}
+
+// writeEntries prints node runs as a table; withRun adds the RUN column.
+func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
+	header := []string{"ID"}
+	if withRun {
+		header = append(header, "RUN")
+	}
+	header = append(header, "NODE", "STATE", "STARTED", "DURATION")
+	epochs, metrics := false, []string{}
+	for _, en := range entries {
+		epochs = epochs || en.Epochs > 0
+	}
+	for _, m := range keyMetrics {
+		for _, en := range entries {
+			if _, ok := en.FinalMetrics[m]; ok {
+				metrics = append(metrics, m)
+				break
+			}
+		}
+	}
+	if epochs {
+		header = append(header, "EPOCHS")
+	}
+	t := newTextTable(append(header, metrics...)...)
+	first := len(header) - 1 // DURATION, or EPOCHS
+	for i := first; i < len(t.header); i++ {
+		t.alignRight(i)
+	}
+	for _, en := range entries {
+		row := []string{fmt.Sprint(en.ID)}
+		if withRun {
+			row = append(row, en.RunID)
+		}
+		d := "-"
+		if en.DurationSeconds != nil {
+			d = (time.Duration(*en.DurationSeconds * float64(time.Second))).Round(time.Millisecond).String()
+		}
+		state := en.State
+		if en.CachedFrom != 0 {
+			state = fmt.Sprintf("cached(#%d)", en.CachedFrom)
+		}
+		row = append(row, en.Node, state, fmtLocalTime(en.Started), d)
+		if epochs {
+			row = append(row, dashIfZero(en.Epochs))
+		}
+		for _, m := range metrics {
+			v, ok := en.FinalMetrics[m]
+			row = append(row, "-")
+			if ok {
+				row[len(row)-1] = metricCell(float64(v))
+			}
+		}
+		t.add(row...)
+	}
+	t.write(w)
+}
+
+// dashIfZero prints n, or "-" for 0.
+func dashIfZero(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+// nonNilEntries returns entries, or an empty slice so that JSON prints [] rather than null.
+func nonNilEntries(entries []runsEntry) []runsEntry {
+	if entries == nil {
+		return []runsEntry{}
+	}
+	return entries
+}
+
+// openRunsDB opens the run database for reading. When the workspace does not exist it prints
+// "no runs yet" and returns exit code 0 if emptyOK, else an error and exit code 1. Node runs of
+// processes that died are marked interrupted, as `status` does.
+func (e *env) openRunsDB(emptyOK bool) (*track.DB, int) {
+	if _, err := os.Stat(e.workspace); err != nil {
+		if emptyOK {
+			fmt.Fprintf(e.stdout, "no runs yet: the workspace %s does not exist (run `pcamflow run` first)\n", e.workspace)
+			return nil, exitOK
+		}
+		fmt.Fprintf(e.stderr, "pcamflow: no runs recorded: the workspace %s does not exist (give --workspace DIR?)\n", e.workspace)
+		return nil, exitFailure
+	}
+	db, err := e.openDB()
+	if err != nil {
+		return nil, e.runsFail(err)
+	}
+	if _, err := db.MarkInterrupted(processAlive); err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow: warning: %v\n", err)
+	}
+	return db, exitOK
+}
+
+// runsFail prints err and returns the failure exit code.
+func (e *env) runsFail(err error) int {
+	fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
+	return exitFailure
+}
+
+// runsJSON prints v as indented JSON.
+func (e *env) runsJSON(v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return e.runsFail(fmt.Errorf("encoding JSON: %w", err))
+	}
+	return exitOK
+}

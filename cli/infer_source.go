@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/png" // registers PNG for image.Decode
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "golang.org/x/image/tiff" // registers TIFF for image.Decode
+
+	"github.com/pcamflow/pcamflow/pcam"
+)
+
+// patchSource is a sequence of 96×96 RGB patches to predict, read in consecutive ranges.
+type patchSource interface {
+	// Len returns the number of patches.
+	Len() int
+	// Read fills pix (a whole number of patches) with the patches from start on.
+	Read(start int, pix []byte) error
+	// Where names patch i for the CSV: the file it comes from and its index inside that file.
+	Where(i int) (input string, index int)
+	// Close releases open files.
+	Close() error
+}
+
+// imageExts are the patch image file extensions (lower case) inference accepts.
+var imageExts = map[string]bool{".png": true, ".tif": true, ".tiff": true}
+
+// isH5 reports whether a file name has an HDF5 extension.
+func isH5(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".h5" || ext == ".hdf5"
+}
+
+// openSources opens every INPUT: an HDF5 file (.h5, .hdf5), a folder (every .png/.tif/.tiff file
+// below it, hidden ones excluded, in lexical path order) or a patch image file. Consecutive image
+// file arguments form one source so that they are predicted in batches. Every source is checked
+// (HDF5 shape and type, image sizes) before anything is predicted. On error, sources opened so
+// far are closed.
+func openSources(inputs []string) (srcs []patchSource, err error) {
+	defer func() {
+		if err != nil {
+			closeSources(srcs)
+			srcs = nil
+		}
+	}()
+	var files []string
+	flush := func() error {
+		if len(files) == 0 {
+			return nil
+		}
+		s, err := newImageSource(files)
+		files = nil
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, s)
+		return nil
+	}
+	for _, in := range inputs {
+		st, err := os.Stat(in)
+		if err != nil {
+			return srcs, inputErr(in, err)
+		}
+		if !st.IsDir() && !isH5(in) {
+			files = append(files, in)
+			continue
+		}
+		if err := flush(); err != nil {
+			return srcs, err
+		}
+		var s patchSource
+		if st.IsDir() {
+			s, err = openFolderSource(in)
+		} else {
+			s, err = openH5Source(in)
+		}
+		if err != nil {
+			return srcs, err
+		}
+		srcs = append(srcs, s)
+	}
+	return srcs, flush()
+}
+
+// inputErr describes a failure to open or stat an INPUT.
+func inputErr(path string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("input %s does not exist", path)
+	}
+	return fmt.Errorf("input %s: %w", path, err)
+}
+
+// closeSources closes every source.
+func closeSources(srcs []patchSource) {
+	for _, s := range srcs {
+		s.Close()
+	}
+}
+
+// openFolderSource lists the patch images below dir.
+func openFolderSource(dir string) (patchSource, error) {
+	var files []string
+	sawH5 := false
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		hidden := strings.HasPrefix(d.Name(), ".") && p != dir
+		switch {
+		case d.IsDir() && hidden:
+			return filepath.SkipDir
+		case d.IsDir() || hidden:
+			return nil
+		case imageExts[strings.ToLower(filepath.Ext(p))]:
+			files = append(files, p)
+		case isH5(p):
+			sawH5 = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("input folder %s: %w", dir, err)
+	}
+	if len(files) == 0 {
+		hint := ""
+		if sawH5 {
+			hint = " (it has HDF5 files: give the _x.h5 file itself as INPUT)"
+		}
+		return nil, fmt.Errorf("input folder %s has no .png, .tif or .tiff patch files%s", dir, hint)
+	}
+	return newImageSource(files)
+}
+
+// imageSource is a list of patch image files, one patch each.
+type imageSource struct{ files []string }
+
+// newImageSource checks that every file is a 96×96 PNG or TIFF image (reading only its header).
+func newImageSource(files []string) (*imageSource, error) {
+	for _, p := range files {
+		if err := checkPatchImage(p); err != nil {
+			return nil, err
+		}
+	}
+	return &imageSource{files: files}, nil
+}
+
+// checkPatchImage reads the header of one image file and checks its format and size.
+func checkPatchImage(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return inputErr(path, err)
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if errors.Is(err, image.ErrFormat) {
+		return fmt.Errorf("input %s is not a PNG or TIFF image, an HDF5 file (.h5) or a folder", path)
+	}
+	if err != nil {
+		return fmt.Errorf("input %s: reading the image header: %w", path, err)
+	}
+	if cfg.Width != pcam.Width || cfg.Height != pcam.Height {
+		return fmt.Errorf("input %s is a %dx%d %s image; PCAM patches are %dx%d", path, cfg.Width, cfg.Height,
+			strings.ToUpper(format), pcam.Width, pcam.Height)
+	}
+	return nil
+}
+
+// Len returns the number of files.
+func (s *imageSource) Len() int { return len(s.files) }
+
+// Where names file i (index 0: one patch per file).
+func (s *imageSource) Where(i int) (string, int) { return s.files[i], 0 }
+
+// Close does nothing: files are opened per read.
+func (s *imageSource) Close() error { return nil }
+
+// Read decodes the files from start on into pix as interleaved RGB bytes.
+func (s *imageSource) Read(start int, pix []byte) error {
+	for k := 0; k*pcam.PatchBytes < len(pix); k++ {
+		if err := decodePatch(s.files[start+k], pix[k*pcam.PatchBytes:(k+1)*pcam.PatchBytes]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodePatch decodes a 96×96 image file into dst as RGB bytes. Like pcam's folder readers,
+// pixels go through premultiplied RGBA, so an opaque image keeps its exact bytes.
+func decodePatch(path string, dst []byte) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return inputErr(path, err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return fmt.Errorf("input %s: decoding the image: %w", path, err)
+	}
+	b := img.Bounds()
+	if b.Dx() != pcam.Width || b.Dy() != pcam.Height {
+		return fmt.Errorf("input %s is a %dx%d image; PCAM patches are %dx%d", path, b.Dx(), b.Dy(), pcam.Width, pcam.Height)
+	}
+	rgba, ok := img.(*image.RGBA)
+	if !ok || rgba.Rect.Min != (image.Point{}) {
+		rgba = image.NewRGBA(image.Rect(0, 0, pcam.Width, pcam.Height))
+		draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Src)
+	}
+	for y := range pcam.Height {
+		row := rgba.Pix[y*rgba.Stride:]
+		for x := range pcam.Width {
+			copy(dst[(y*pcam.Width+x)*3:(y*pcam.Width+x)*3+3], row[x*4:x*4+3])
+		}
+	}
+	return nil
+}
+
+// readerSource adapts a pcam.Reader (an HDF5 split or a lone x file) to patchSource.
+type readerSource struct {
+	input string
+	r     pcam.Reader
+	idx   []int
+}
+
+// Len returns the number of patches.
+func (s *readerSource) Len() int { return s.r.Len() }
+
+// Where names patch i: the input file and the row of dataset x.
+func (s *readerSource) Where(i int) (string, int) { return s.input, i }
+
+// Close closes the reader.
+func (s *readerSource) Close() error { return s.r.Close() }
+
+// Read reads the patches from start on.
+func (s *readerSource) Read(start int, pix []byte) error {
+	s.idx = s.idx[:0]
+	for k := 0; k*pcam.PatchBytes < len(pix); k++ {
+		s.idx = append(s.idx, start+k)
+	}
+	return s.r.Read(s.idx, pix, nil)
+}

@@ -1,0 +1,132 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/pipelines"
+)
+
+// Twin is the outcome of re-executing one cached node for `pcamflow verify`.
+type Twin struct {
+	Node string `json:"node"`
+	// RunID is the run that produced the cached outputs.
+	RunID string `json:"run_id"`
+	// Match is true when every output of the twin equals the cached one bit for bit.
+	Match bool `json:"match"`
+	// Differ lists the outputs whose content differs.
+	Differ []string `json:"differ,omitempty"`
+	// Cached and Twin hold the final train and validation losses when the node reports them
+	// (a metrics.json output with "final"), else NaN-free zero values and HasLosses false.
+	Cached, Again Losses `json:"-"`
+	HasLosses     bool   `json:"-"`
+	LogPath       string `json:"log_path"`
+}
+
+// Losses are the final losses of a training node.
+type Losses struct {
+	Train, Val float64
+}
+
+// Verify re-executes the nodes of stage or node addr from scratch, outside the cache (no resume,
+// nothing published, nothing recorded), and compares every output bit for bit with the cached
+// outputs of the same key. The nodes must be cached (run the pipeline first). Outputs that a
+// command writes into the project are put back to the cached version afterwards.
+func (r *Runner) Verify(ctx context.Context, addr, runID string) ([]Twin, error) {
+	var targets []*pipelines.Node
+	if s, ok := r.p.Stage(addr); ok {
+		targets = s.Nodes
+	} else if n, ok := r.p.Node(addr); ok {
+		targets = []*pipelines.Node{n}
+	} else {
+		return nil, fmt.Errorf("no stage or node %q in pipeline %s", addr, r.p.Name)
+	}
+	var twins []Twin
+	for _, node := range targets {
+		t, err := r.verifyNode(ctx, node, runID)
+		if err != nil {
+			return twins, err
+		}
+		twins = append(twins, t)
+	}
+	return twins, nil
+}
+
+// verifyNode re-executes one cached node into scratch space and compares its outputs.
+func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID string) (Twin, error) {
+	n, rec, err := r.cachedNode(node)
+	if err != nil {
+		return Twin{}, err
+	}
+	resume, err := os.MkdirTemp(filepath.Join(r.store.Root(), "tmp"), "verify-")
+	if err != nil {
+		return Twin{}, err
+	}
+	defer os.RemoveAll(resume)
+	logPath := filepath.Join(r.store.Root(), "logs", runID, "verify."+logName(node.Addr))
+	env, cleanup, err := r.runKind(ctx, n, logPath, resume)
+	defer cleanup()
+	tw := Twin{Node: node.Addr, RunID: rec.RunID, Match: true, LogPath: logPath}
+	if err != nil {
+		return tw, fmt.Errorf("re-executing %s: %w (log %s)", node.Addr, err, logPath)
+	}
+	for _, name := range sortedNames(rec.Outputs) {
+		a, err := r.store.Digest(env.OutputPaths[name])
+		if err != nil || a.Digest != rec.Outputs[name].Digest || a.Type != rec.Outputs[name].Type {
+			tw.Match = false
+			tw.Differ = append(tw.Differ, name)
+		}
+	}
+	if m, ok := rec.Outputs["metrics.json"]; ok {
+		tw.Cached, tw.HasLosses = readLosses(r.store.ObjectPath(m.Digest)), true
+		tw.Again = readLosses(env.OutputPaths["metrics.json"])
+	}
+	if err := r.restoreAll(node, rec); err != nil { // project outputs back to the cached version
+		return tw, err
+	}
+	return tw, nil
+}
+
+// cachedNode prepares a node whose upstream and itself are cached, as ExecNode does.
+func (r *Runner) cachedNode(target *pipelines.Node) (*prepared, *cache.Record, error) {
+	ex := newExposures(r.p)
+	records := map[string]*cache.Record{}
+	for _, node := range append(r.upstreamClosure(target), target) {
+		n, err := r.prepare(node, ex.stageValues(node), records)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", node.Addr, err)
+		}
+		rec, ok, err := r.store.GetRecord(n.key)
+		if n.key == "" || err != nil || !ok {
+			return nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", node.Addr)
+		}
+		if err := r.restoreAll(node, rec); err != nil {
+			return nil, nil, err
+		}
+		records[node.Addr] = rec
+		ex.set(node, exposedOf(node, n.cfg, rec, records))
+		if node == target {
+			return n, rec, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("%s not found", target.Addr)
+}
+
+// readLosses reads final train and validation losses from a training metrics.json.
+func readLosses(path string) Losses {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Losses{}
+	}
+	var m struct {
+		Final map[string]float64 `json:"final"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return Losses{}
+	}
+	return Losses{Train: m.Final["train_loss"], Val: m.Final["val_loss"]}
+}

@@ -1,0 +1,319 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pcamflow/pcamflow/metrics"
+	"github.com/pcamflow/pcamflow/model"
+	"github.com/pcamflow/pcamflow/pcam"
+	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/stages/dataset"
+)
+
+// Epoch is one row of the training history. It holds only values that are the same in twin runs
+// (no timings), so history files and checkpoints are bit-identical for the same inputs and seed.
+type Epoch struct {
+	Epoch       int                `json:"epoch"`
+	TrainLoss   float64            `json:"train_loss"`
+	ValLoss     float64            `json:"val_loss"`
+	ValROCAUC   float64            `json:"val_roc_auc"`
+	ValFBeta    float64            `json:"val_f_beta"`
+	ValAccuracy float64            `json:"val_accuracy"`
+	LR          float64            `json:"lr"`
+	GradMean    map[string]float64 `json:"grad_norm_mean"`
+	GradMax     map[string]float64 `json:"grad_norm_max"`
+}
+
+// state is the loop state kept in every checkpoint's metadata, so a resumed run continues exactly.
+type state struct {
+	History   []Epoch `json:"history"`
+	Best      float64 `json:"best"`
+	BestEpoch int     `json:"best_epoch"`
+	BadEpochs int     `json:"bad_epochs"`
+	Stopped   bool    `json:"stopped"`
+}
+
+// loop trains one seed.
+type loop struct {
+	env  *stages.Env
+	mc   model.Config
+	opt  options
+	view dataset.View
+	t    *model.Trainer
+	st   state
+}
+
+func (l *loop) last() string { return filepath.Join(l.env.ResumeDir, "last.ckpt") }
+func (l *loop) best() string { return filepath.Join(l.env.ResumeDir, "best.ckpt") }
+
+// run trains until the last epoch or early stopping, then writes the outputs.
+func (l *loop) run(ctx context.Context) error {
+	if l.opt.Threads > 0 {
+		model.SetThreads(l.opt.Threads)
+	}
+	if err := l.start(); err != nil {
+		return err
+	}
+	train, err := openData(l.view, pcam.Train, l.opt.Limit)
+	if err != nil {
+		return fmt.Errorf("training data: %w", err)
+	}
+	defer train.r.Close()
+	valid, err := openData(l.view, pcam.Valid, l.opt.ValLimit)
+	if err != nil {
+		return fmt.Errorf("validation data: %w", err)
+	}
+	defer valid.r.Close()
+	info := model.BLASInfo()
+	fmt.Fprintf(l.env.Log, "train %s: %s, %d parameters, seed %d, %d train / %d valid patches, BLAS %s, %d threads, CPU %s\n",
+		l.env.Node, l.mc.Arch, l.t.NumParams(), l.mc.Seed, len(train.idx), len(valid.idx), info.Backend, info.Threads, info.CPU)
+	if info.Warning != "" {
+		fmt.Fprintf(l.env.Log, "warning: %s\n", info.Warning)
+	}
+	for !l.st.Stopped && l.t.Epoch() < l.opt.Epochs {
+		if err := l.epoch(ctx, train, valid); err != nil {
+			return err
+		}
+	}
+	return l.finish(info)
+}
+
+// start builds the trainer, or resumes it from the last complete epoch of an interrupted run.
+func (l *loop) start() error {
+	if err := os.MkdirAll(l.env.ResumeDir, 0o755); err != nil {
+		return err
+	}
+	if t, err := model.LoadTrainerFile(l.last()); err == nil {
+		if err := json.Unmarshal(t.Meta(), &l.st); err == nil {
+			l.t = t
+			fmt.Fprintf(l.env.Log, "resuming from epoch %d (checkpoint %s)\n", t.Epoch(), l.last())
+			return nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(l.env.Log, "note: ignoring the unusable resume checkpoint: %v\n", err)
+	}
+	t, err := model.New(l.mc)
+	if err != nil {
+		return err
+	}
+	l.t, l.st = t, state{Best: math.NaN()}
+	return nil
+}
+
+// epoch trains one epoch, validates, logs and checkpoints.
+func (l *loop) epoch(ctx context.Context, train, valid *data) error {
+	e := l.t.Epoch() + 1
+	start := time.Now()
+	order := train.order(l.opt.Sampler, l.t.Rand())
+	stream, err := pcam.StreamBatches(ctx, train.r, pcam.BatchOptions{Size: l.opt.BatchSize, Indices: order, Prefetch: 3})
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	var lossSum float64
+	var images int
+	var wait time.Duration
+	grads := newGradStats()
+	bar := newProgress(l.env.Progress, l.env.Terminal, l.env.Node, e, l.opt.Epochs, (len(order)+l.opt.BatchSize-1)/l.opt.BatchSize)
+	for b := 1; ; b++ {
+		w := time.Now()
+		batch, err := stream.Next()
+		wait += time.Since(w)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("epoch %d, batch %d: reading data: %w", e, b, err)
+		}
+		augment(batch.Pix, l.opt.Flips, l.opt.Rotations, l.t.Rand())
+		loss, err := l.t.Step(batch.Pix, batch.Labels)
+		if err != nil {
+			return fmt.Errorf("training diverged at epoch %d, batch %d: %w (lower the learning rate or set clip_norm)", e, b, err)
+		}
+		lossSum += loss * float64(len(batch.Labels))
+		images += len(batch.Labels)
+		grads.add(l.t.GradNorms())
+		bar.update(b, loss, images, time.Since(start))
+	}
+	bar.done()
+	seconds := time.Since(start).Seconds()
+	row, err := l.validate(ctx, valid)
+	if err != nil {
+		return fmt.Errorf("epoch %d: validation: %w", e, err)
+	}
+	row.Epoch, row.TrainLoss, row.LR = e, lossSum/float64(max(images, 1)), l.t.LearningRate()
+	row.GradMean, row.GradMax = grads.summary()
+	l.t.EndEpoch(row.ValLoss)
+	l.st.History = append(l.st.History, row)
+	l.log(row, seconds, images, wait)
+	return l.checkpoint(row)
+}
+
+// validate computes the validation loss and metrics with the forward-only graph.
+func (l *loop) validate(ctx context.Context, valid *data) (Epoch, error) {
+	stream, err := pcam.StreamBatches(ctx, valid.r, pcam.BatchOptions{Size: 256, Indices: valid.idx, Prefetch: 2})
+	if err != nil {
+		return Epoch{}, err
+	}
+	defer stream.Close()
+	var labels []uint8
+	var probs []float64
+	var lossSum float64
+	for {
+		batch, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Epoch{}, err
+		}
+		loss, p, err := l.t.Evaluate(batch.Pix, batch.Labels)
+		if err != nil {
+			return Epoch{}, err
+		}
+		lossSum += loss * float64(len(p))
+		probs = append(probs, p...)
+		labels = append(labels, batch.Labels...)
+	}
+	row := Epoch{ValLoss: lossSum / float64(max(len(probs), 1))}
+	if auc, err := metrics.ROCAUC(labels, probs); err == nil {
+		row.ValROCAUC = auc
+	} else {
+		row.ValROCAUC = math.NaN()
+	}
+	c := metrics.ConfusionAt(labels, probs, 0.5)
+	row.ValFBeta, row.ValAccuracy = c.FBeta(l.opt.Beta), c.Accuracy()
+	return row, nil
+}
+
+// log writes the epoch to the node log, the progress stream and the tracking store.
+func (l *loop) log(row Epoch, seconds float64, images int, wait time.Duration) {
+	ips := float64(images) / max(seconds, 1e-9)
+	waitShare := wait.Seconds() / max(seconds, 1e-9)
+	line := fmt.Sprintf("epoch %d/%d: train_loss %.4f val_loss %.4f val_roc_auc %.4f val_f%g %.4f val_acc %.4f lr %.3g  %.1fs %.0f img/s data wait %.1f%%",
+		row.Epoch, l.opt.Epochs, row.TrainLoss, row.ValLoss, row.ValROCAUC, l.opt.Beta, row.ValFBeta, row.ValAccuracy, row.LR,
+		seconds, ips, 100*waitShare)
+	fmt.Fprintln(l.env.Log, line)
+	fmt.Fprintf(l.env.Progress, "           %s %s\n", l.env.Node, line)
+	if l.env.Metrics == nil {
+		return
+	}
+	values := map[string]float64{"train_loss": row.TrainLoss, "val_loss": row.ValLoss, "val_roc_auc": row.ValROCAUC,
+		"val_f_beta": row.ValFBeta, "val_accuracy": row.ValAccuracy, "lr": row.LR, "epoch_seconds": seconds,
+		"images_per_second": ips, "data_wait_share": waitShare}
+	for layer, v := range row.GradMean {
+		values["grad_norm_mean/"+layer] = v
+	}
+	for layer, v := range row.GradMax {
+		values["grad_norm_max/"+layer] = v
+	}
+	l.env.Metrics(row.Epoch, values)
+}
+
+// checkpoint updates the best checkpoint and early stopping, then writes the resume checkpoint.
+func (l *loop) checkpoint(row Epoch) error {
+	v := metricOf(row, l.opt.Monitor)
+	improvedBest := better(l.opt.Monitor, v, l.st.Best, 0)
+	if improvedBest {
+		l.st.Best, l.st.BestEpoch = v, row.Epoch
+	}
+	if l.opt.EarlyMetric != "" {
+		if l.improvedEarly(row) {
+			l.st.BadEpochs = 0
+		} else if l.st.BadEpochs++; l.st.BadEpochs >= l.opt.EarlyPatience {
+			l.st.Stopped = true
+			fmt.Fprintf(l.env.Log, "early stopping after epoch %d: %s did not improve for %d epochs\n", row.Epoch, l.opt.EarlyMetric, l.st.BadEpochs)
+		}
+	}
+	meta, err := json.Marshal(l.st)
+	if err != nil {
+		return err
+	}
+	if err := l.t.SetMeta(meta); err != nil {
+		return err
+	}
+	if improvedBest {
+		if err := l.t.SaveFile(l.best()); err != nil {
+			return fmt.Errorf("saving the best checkpoint: %w", err)
+		}
+	}
+	if err := l.t.SaveFile(l.last()); err != nil {
+		return fmt.Errorf("saving the checkpoint of epoch %d: %w", row.Epoch, err)
+	}
+	return nil
+}
+
+// improvedEarly reports whether the early-stopping metric improved on every earlier epoch.
+func (l *loop) improvedEarly(row Epoch) bool {
+	best := math.NaN()
+	for _, h := range l.st.History[:len(l.st.History)-1] {
+		if v := metricOf(h, l.opt.EarlyMetric); better(l.opt.EarlyMetric, v, best, 0) {
+			best = v
+		}
+	}
+	return better(l.opt.EarlyMetric, metricOf(row, l.opt.EarlyMetric), best, l.opt.EarlyMinDelta)
+}
+
+func metricOf(row Epoch, name string) float64 {
+	switch name {
+	case "val_loss":
+		return row.ValLoss
+	case "val_f_beta":
+		return row.ValFBeta
+	case "val_accuracy":
+		return row.ValAccuracy
+	}
+	return row.ValROCAUC
+}
+
+// Final is the metrics.json output of a training node.
+type Final struct {
+	Seed      int64                 `json:"seed"`
+	Epochs    int                   `json:"epochs"`
+	BestEpoch int                   `json:"best_epoch"`
+	Monitor   string                `json:"monitor"`
+	Final     map[string]float64    `json:"final"`
+	Best      map[string]float64    `json:"best"`
+	BLAS      model.BLASDescription `json:"blas"`
+	Config    model.Config          `json:"model_config"`
+}
+
+// finish writes the checkpoint, best, history and metrics outputs.
+func (l *loop) finish(info model.BLASDescription) error {
+	if len(l.st.History) == 0 {
+		return errors.New("no epoch was trained")
+	}
+	info.Threads = 0 // the thread count does not change results; keep outputs identical across machines' core counts
+	if err := copyFile(l.last(), l.env.OutputPaths[outCheckpoint]); err != nil {
+		return err
+	}
+	bestSrc := l.best()
+	if _, err := os.Stat(bestSrc); err != nil {
+		bestSrc = l.last()
+	}
+	if err := copyFile(bestSrc, l.env.OutputPaths[outBest]); err != nil {
+		return err
+	}
+	if err := writeJSON(l.env.OutputPaths[outHistory], l.st.History); err != nil {
+		return err
+	}
+	last := l.st.History[len(l.st.History)-1]
+	best := l.st.History[max(l.st.BestEpoch-1, 0)]
+	f := Final{Seed: int64(l.mc.Seed), Epochs: len(l.st.History), BestEpoch: l.st.BestEpoch, Monitor: l.opt.Monitor,
+		Final: rowMetrics(last), Best: rowMetrics(best), BLAS: info, Config: l.t.Config()}
+	return writeJSON(l.env.OutputPaths[outMetrics], f)
+}
+
+// rowMetrics lists the scalar metrics of an epoch row.
+func rowMetrics(r Epoch) map[string]float64 {
+	return map[string]float64{"train_loss": r.TrainLoss, "val_loss": r.ValLoss, "val_roc_auc": r.ValROCAUC,
+		"val_f_beta": r.ValFBeta, "val_accuracy": r.ValAccuracy, "lr": r.LR}
+}
