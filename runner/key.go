@@ -33,8 +33,8 @@ type prepared struct {
 	components map[string]string
 	key        string // "" when an input is not known yet (an upstream will run)
 	waitingOn  []string
-	nodeRunID  int64 // tracking row while executing on Slurm
-	records    map[string]*cache.Record               // upstream records (for aggregate nodes)
+	nodeRunID  int64                                     // tracking row while executing on Slurm
+	records    map[string]*cache.Record                  // upstream records (for aggregate nodes)
 	metrics    func(step int, values map[string]float64) // per-step metrics sink while executing
 }
 
