@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/pcamflow/pcamflow/track"
 )
 
-// runsUsage is the one-line synopsis of `pcamflow runs`.
+// runsUsage is the synopsis of `pcamflow runs`, printed with usage errors.
 const runsUsage = "usage: pcamflow runs [ls] [--node PATTERN] [--kind KIND] [--limit N | --all] [--cached] [--json]\n" +
 	"       pcamflow runs show ID [--metrics all|NAME,...] [--json]\n" +
 	"       pcamflow runs compare ID [ID...] [--node PATTERN] [--kind KIND] [--metrics all|NAME,...] [--json]"
@@ -51,6 +52,7 @@ type runsEntry struct {
 	CachedFrom      int64                  `json:"cached_from,omitempty"`
 	hist            *metricHistory
 	params          json.RawMessage
+	duration        string
 }
 
 // newEntry loads the metrics of n (of its producer when n is cached).
@@ -61,7 +63,7 @@ func newEntry(db *track.DB, n track.NodeRun) (runsEntry, error) {
 	}
 	en := runsEntry{ID: n.ID, RunID: n.RunID, Node: n.Node, Kind: n.Kind, State: n.State, Started: n.Started,
 		Finished: n.Finished, DurationSeconds: durationSeconds(n), Epochs: h.lastStep(), CachedFrom: from,
-		hist: h, params: n.Params}
+		hist: h, params: n.Params, duration: nodeDuration(n)}
 	if !h.empty() {
 		en.FinalMetrics = h.finals()
 	}
@@ -106,6 +108,12 @@ func runsList(_ context.Context, e *env, args []string) int {
 		*limit = 0
 	}
 	db, code := e.openRunsDB(true)
+	if db == nil && code == exitOK {
+		if *asJSON {
+			return e.runsJSON([]runsEntry{})
+		}
+		fmt.Fprintf(e.stdout, "no runs yet: the workspace %s does not exist (run `pcamflow run` first)\n", e.workspace)
+	}
 	if db == nil {
 		return code
 	}
@@ -152,8 +160,7 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 		header = append(header, "EPOCHS")
 	}
 	t := newTextTable(append(header, metrics...)...)
-	first := len(header) - 1 // DURATION, or EPOCHS
-	for i := first; i < len(t.header); i++ {
+	for i := slices.Index(header, "DURATION"); i < len(t.header); i++ {
 		t.alignRight(i)
 	}
 	for _, en := range entries {
@@ -161,15 +168,11 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 		if withRun {
 			row = append(row, en.RunID)
 		}
-		d := "-"
-		if en.DurationSeconds != nil {
-			d = (time.Duration(*en.DurationSeconds * float64(time.Second))).Round(time.Millisecond).String()
-		}
 		state := en.State
 		if en.CachedFrom != 0 {
 			state = fmt.Sprintf("cached(#%d)", en.CachedFrom)
 		}
-		row = append(row, en.Node, state, fmtLocalTime(en.Started), d)
+		row = append(row, en.Node, state, fmtLocalTime(en.Started), en.duration)
 		if epochs {
 			row = append(row, dashIfZero(en.Epochs))
 		}
@@ -201,13 +204,12 @@ func nonNilEntries(entries []runsEntry) []runsEntry {
 	return entries
 }
 
-// openRunsDB opens the run database for reading. When the workspace does not exist it prints
-// "no runs yet" and returns exit code 0 if emptyOK, else an error and exit code 1. Node runs of
-// processes that died are marked interrupted, as `status` does.
+// openRunsDB opens the run database for reading. When the workspace does not exist it returns
+// no database and exit code 0 if emptyOK, else prints an error and returns exit code 1. Node runs
+// of processes that died are marked interrupted, as `status` does.
 func (e *env) openRunsDB(emptyOK bool) (*track.DB, int) {
 	if _, err := os.Stat(e.workspace); err != nil {
 		if emptyOK {
-			fmt.Fprintf(e.stdout, "no runs yet: the workspace %s does not exist (run `pcamflow run` first)\n", e.workspace)
 			return nil, exitOK
 		}
 		fmt.Fprintf(e.stderr, "pcamflow: no runs recorded: the workspace %s does not exist (give --workspace DIR?)\n", e.workspace)

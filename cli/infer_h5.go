@@ -155,6 +155,7 @@ func (x *h5X) Read(indices []int, pix []byte, labels []uint8) error {
 
 // Close releases the HDF5 handles; it is safe to call more than once.
 func (x *h5X) Close() error {
+	defer quietH5()()
 	var errs []error
 	if x.d != nil {
 		errs = append(errs, x.d.Close())

@@ -264,3 +264,34 @@ func copyFile(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestInferExitCodes checks that usage mistakes exit 2 and failures exit 1, with a message.
+func TestInferExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "m.ckpt")
+	if err := saveModel(ckpt, tinyModel(1)); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"infer", kaggleFixture}, 2, "infer needs --model CHECKPOINT"},
+		{[]string{"infer", "--model", ckpt}, 2, "infer needs at least one INPUT"},
+		{[]string{"infer", "--model", ckpt, "--threshold", "-0.1", kaggleFixture}, 2, "not a probability between 0 and 1"},
+		{[]string{"infer", "--model", ckpt, "--threshold", "NaN", kaggleFixture}, 2, "not a probability between 0 and 1"},
+		{[]string{"infer", "--model", ckpt, "--batch", "70000", kaggleFixture}, 2, "--batch must be between 1 and 65536"},
+		{[]string{"infer", "--model", ckpt, "--bogus", kaggleFixture}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"infer", "--model", filepath.Join(dir, "none.ckpt"), kaggleFixture}, 1, "no such file or directory"},
+		{[]string{"infer", "--model", ckpt, filepath.Join(dir, "none.h5")}, 1, "none.h5 does not exist"},
+		{[]string{"infer", "--model", ckpt, "-o", filepath.Join(dir, "no", "such", "dir.csv"), kaggleFixture}, 1, "dir.csv"},
+		{[]string{"infer", "--model", ckpt, kaggleFixture}, 0, "15 patches from 1 input(s) to stdout"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args[1:], code, stderr, c.code, c.msg)
+		}
+	}
+}

@@ -49,8 +49,17 @@ func flattenInto(out map[string]string, path string, v any) {
 			return
 		}
 	}
-	b, _ := json.Marshal(v) // values decoded from JSON always encode
-	out[path] = string(b)
+	out[path] = compactJSON(v)
+}
+
+// compactJSON encodes a decoded JSON value compactly, without escaping <, > and & (the values are
+// shown to people, not embedded in HTML).
+func compactJSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // values decoded from JSON always encode
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // allScalars reports whether no element of a is an object or an array.

@@ -162,17 +162,25 @@ func writeOutputs(w io.Writer, raw json.RawMessage) {
 	t.write(w)
 }
 
-// writeParams pretty-prints the resolved configuration.
+// writeParams pretty-prints the resolved configuration (keys sorted, numbers as stored, <, > and
+// & unescaped).
 func writeParams(w io.Writer, raw json.RawMessage) {
 	if len(raw) == 0 {
 		return
 	}
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "  ", "  "); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		fmt.Fprintf(w, "\nparameters (not valid JSON): %s\n", raw)
 		return
 	}
-	fmt.Fprintf(w, "\nparameters:\n  %s\n", buf.Bytes())
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	_ = enc.Encode(v) // values decoded from JSON always encode
+	fmt.Fprintf(w, "\nparameters:\n  %s", buf.Bytes())
 }
 
 // selectMetrics picks the metric columns from the logged names according to --metrics: "" gives

@@ -173,13 +173,26 @@ func (r *Runner) publish(node *pipelines.Node, name string, decl stages.Output, 
 	return cache.Output{Artifact: a, Path: path}, nil
 }
 
-// paramsJSON is the resolved configuration as JSON, for the run record.
+// paramsJSON is the resolved configuration as JSON, for the run record, with the node's seed and
+// instance key added ("seed", "instance") so that seed instances of one stage can be told apart.
 func paramsJSON(n *prepared) json.RawMessage {
 	b, err := ctyjson.Marshal(n.cfg, n.cfg.Type())
 	if err != nil {
 		return nil
 	}
-	return b
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return b
+	}
+	m["seed"], _ = json.Marshal(n.seed)
+	if n.node.Key != "" {
+		m["instance"], _ = json.Marshal(n.node.Key)
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return b
+	}
+	return out
 }
 
 // outputsOf converts a record's outputs for stages.Kind.Expose.

@@ -64,7 +64,7 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 			return nil, &DiagError{Diags: diags}
 		}
 	}
-	n := &prepared{node: node, stage: s, cfg: cfg, task: task, records: records}
+	n := &prepared{node: node, stage: s, cfg: cfg, task: task, records: records, seed: r.seedOf(node)}
 	r.setTask(node.Addr, task)
 	for _, u := range node.Upstream {
 		if records[u] == nil {
