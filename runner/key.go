@@ -36,6 +36,7 @@ type prepared struct {
 	nodeRunID  int64                                     // tracking row while executing on Slurm
 	records    map[string]*cache.Record                  // upstream records (for aggregate nodes)
 	metrics    func(step int, values map[string]float64) // per-step metrics sink while executing
+	seed       int64                                     // the seed the node runs with
 }
 
 // errUnknown marks a key that cannot be computed before upstream nodes run.
