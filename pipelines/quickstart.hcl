@@ -16,13 +16,19 @@ variable "train_size" {
   }
 }
 
+variable "valid_size" {
+  type        = number
+  default     = 1024
+  description = "Synthetic validation and test patches each (the official splits have 32,768)."
+}
+
 variable "epochs" {
   type    = number
   default = 3
 }
 
 dataset "pcam" {
-  synthetic = { train = var.train_size, valid = 1024, test = 1024, seed = 1 }
+  synthetic = { train = var.train_size, valid = var.valid_size, test = var.valid_size, seed = 1 }
 }
 
 data_audit "pcam" {
