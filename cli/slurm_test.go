@@ -363,3 +363,41 @@ command "too_slow" {
 		t.Errorf("the failure is not classified as a time limit:\n%s", out)
 	}
 }
+
+// TestSlurmCtrlC interrupts an attached run: the jobs it submitted are cancelled and it says so.
+func TestSlurmCtrlC(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "p.hcl"), `
+command "long" {
+  run = ["sh", "-c", "sleep 120"]
+  resources {
+    executor = "slurm"
+  }
+}
+`)
+	env, _ := slurmEnv(t, dir)
+	cmd := pcamflow(t, dir, "run", "p.hcl")
+	cmd.Env = append(cmd.Env, env...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "-> RUNNING") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not start:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if err == nil || !strings.Contains(out.String(), "cancelled job(s)") {
+		t.Fatalf("Ctrl-C must cancel the submitted job and say so: %v\n%s", err, out.String())
+	}
+	q, _ := exec.Command("squeue", "--noheader", "--name=pcamflow:command.long", "--states=PENDING,RUNNING").Output()
+	if strings.TrimSpace(string(q)) != "" {
+		t.Errorf("the job still runs after Ctrl-C: %s", q)
+	}
+}

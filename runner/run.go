@@ -164,6 +164,9 @@ func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Node) {
 		}
 	}
 	sc.flushRows()
+	if sc.sl != nil && ctx.Err() != nil {
+		sc.sl.cancelAll() // before returning: the process may exit right after
+	}
 }
 
 // skipDownstream marks every unsettled node downstream of failed as skipped and returns how many.

@@ -170,7 +170,10 @@ func (se *slurmExec) jobSpec(b *batch) (slurm.JobSpec, error) {
 	cmd := append(append([]string{}, se.opt.Command...), "--run-id", se.sc.runID, "--nodes-file", nodesFile, "--index")
 	spec := slurm.JobSpec{Name: "pcamflow:" + b.stage.Addr, Partition: res.Partition, Account: res.Account, QOS: res.QOS,
 		Constraint: res.Constraint, CPUs: res.CPUs, Mem: res.Mem, Time: res.Time, GPUs: res.GPUs, ExtraArgs: res.ExtraArgs,
-		WorkDir: se.sc.r.project, Env: se.opt.Env, ResultDir: filepath.Join(se.dir, "exit")}
+		WorkDir: se.sc.r.project, Env: se.opt.Env, ResultDir: filepath.Join(se.dir, "exit"),
+		// A job that Slurm requeues after a node failure or preemption runs the node again; a
+		// training node then resumes from its last epoch checkpoint.
+		Requeue: true}
 	indices := make([]int, len(b.nodes))
 	for i := range indices {
 		indices[i] = i
@@ -288,6 +291,7 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 		return
 	}
 	delete(se.jobs, e.JobID) // settled: later events of this job in the same poll change nothing
+	se.active = removeString(se.active, e.JobID)
 	failed := slurm.FailedIndices(outcomes)
 	if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil && b.spec.Array != nil {
 		b.retries--
@@ -351,10 +355,12 @@ func (se *slurmExec) collect(n *prepared) (*cache.Record, error) {
 	return rec, nil
 }
 
-// cancelAll cancels every job this run submitted that may still run (on Ctrl-C).
+// cancelAll cancels every job this run submitted that has not finished (on Ctrl-C). It is safe to
+// call more than once.
 func (se *slurmExec) cancelAll() {
 	se.mu.Lock()
 	ids := append([]string{}, se.active...)
+	se.active = nil
 	se.mu.Unlock()
 	if len(ids) == 0 {
 		return
@@ -433,4 +439,15 @@ func (o byNodeOrder) Less(i, j int) bool {
 func (o byNodeOrder) Swap(i, j int) {
 	o.b.nodes[i], o.b.nodes[j] = o.b.nodes[j], o.b.nodes[i]
 	o.b.waiters[i], o.b.waiters[j] = o.b.waiters[j], o.b.waiters[i]
+}
+
+// removeString returns xs without x.
+func removeString(xs []string, x string) []string {
+	out := xs[:0]
+	for _, v := range xs {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
 }
