@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/pcamflow/pcamflow/cache"
@@ -36,9 +39,14 @@ func cmdGC(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pcamflow: gc: %v\n", err)
 		return exitFailure
 	}
+	resumes, resumeBytes := pruneResume(store, *dry)
+	st.BytesFreed += resumeBytes
 	verb := "removed"
 	if *dry {
 		verb = "would remove"
+	}
+	if resumes > 0 {
+		fmt.Fprintf(e.stdout, "%s %d resume checkpoint folder(s) of finished nodes\n", verb, resumes)
 	}
 	fmt.Fprintf(e.stdout, "%s %d record(s), %d object(s), %d temporary entr(ies); %s freed\n",
 		verb, st.RecordsRemoved, st.ObjectsRemoved, st.TmpRemoved, humanBytes(st.BytesFreed))
@@ -57,4 +65,34 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB (%d bytes)", float64(n)/float64(div), "KMGTPE"[exp], n)
+}
+
+// pruneResume removes the resume folders (training checkpoints of interrupted executions) whose
+// node has since been committed to the cache; it returns how many and the bytes freed.
+func pruneResume(store *cache.Store, dry bool) (int, int64) {
+	dir := filepath.Join(store.Root(), "resume")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0
+	}
+	n, freed := 0, int64(0)
+	for _, e := range entries {
+		if _, ok, err := store.GetRecord(e.Name()); err != nil || !ok {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		_ = filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if fi, err := d.Info(); err == nil {
+					freed += fi.Size()
+				}
+			}
+			return nil
+		})
+		if !dry {
+			_ = os.RemoveAll(path)
+		}
+		n++
+	}
+	return n, freed
 }
