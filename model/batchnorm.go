@@ -1,0 +1,173 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// Batch-norm constants, PyTorch's defaults.
+const (
+	bnEps      = 1e-5
+	bnMomentum = 0.1
+)
+
+// bnGeom is batch normalisation over the channels (last axis) of m rows of c values (NHWC
+// flattened). In training mode it normalises with the batch statistics and updates the running
+// statistics (unbiased variance, momentum 0.1); in evaluation mode it uses the running statistics.
+type bnGeom struct {
+	m, c int
+}
+
+// stats returns the per-channel batch mean and 1/sqrt(biased var + eps), summed in float64.
+func (g bnGeom) stats(x []float32) (mean, invstd, variance []float64) {
+	mean, invstd, variance = make([]float64, g.c), make([]float64, g.c), make([]float64, g.c)
+	for r := 0; r < g.m; r++ {
+		for j, v := range x[r*g.c : (r+1)*g.c] {
+			mean[j] += float64(v)
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(g.m)
+	}
+	for r := 0; r < g.m; r++ {
+		for j, v := range x[r*g.c : (r+1)*g.c] {
+			d := float64(v) - mean[j]
+			variance[j] += d * d
+		}
+	}
+	for j := range variance {
+		variance[j] /= float64(g.m)
+		invstd[j] = 1 / math.Sqrt(variance[j]+bnEps)
+	}
+	return mean, invstd, variance
+}
+
+// apply writes y = (x − mean)·invstd·gamma + beta.
+func (g bnGeom) apply(y, x, gamma, beta []float32, mean, invstd []float64) {
+	sc, sh := make([]float32, g.c), make([]float32, g.c)
+	for j := range sc {
+		sc[j] = float32(invstd[j] * float64(gamma[j]))
+		sh[j] = float32(float64(beta[j]) - mean[j]*invstd[j]*float64(gamma[j]))
+	}
+	for r := 0; r < g.m; r++ {
+		yr, xr := y[r*g.c:(r+1)*g.c], x[r*g.c:(r+1)*g.c]
+		for j, v := range xr {
+			yr[j] = v*sc[j] + sh[j]
+		}
+	}
+}
+
+// trainForward normalises with batch statistics and updates the running statistics in place.
+func (g bnGeom) trainForward(y, x, gamma, beta, runMean, runVar []float32) {
+	mean, invstd, variance := g.stats(x)
+	g.apply(y, x, gamma, beta, mean, invstd)
+	unbias := float64(g.m) / math.Max(float64(g.m-1), 1)
+	for j := range runMean {
+		runMean[j] = float32((1-bnMomentum)*float64(runMean[j]) + bnMomentum*mean[j])
+		runVar[j] = float32((1-bnMomentum)*float64(runVar[j]) + bnMomentum*variance[j]*unbias)
+	}
+}
+
+// evalForward normalises with the running statistics.
+func (g bnGeom) evalForward(y, x, gamma, beta, runMean, runVar []float32) {
+	mean, invstd := make([]float64, g.c), make([]float64, g.c)
+	for j := range mean {
+		mean[j] = float64(runMean[j])
+		invstd[j] = 1 / math.Sqrt(float64(runVar[j])+bnEps)
+	}
+	g.apply(y, x, gamma, beta, mean, invstd)
+}
+
+// paramGrads returns dgamma = Σ dy·x̂ and dbeta = Σ dy per channel, in float64.
+func (g bnGeom) paramGrads(x, dy []float32, mean, invstd []float64) (dgamma, dbeta []float64) {
+	dgamma, dbeta = make([]float64, g.c), make([]float64, g.c)
+	for r := 0; r < g.m; r++ {
+		xr, dr := x[r*g.c:(r+1)*g.c], dy[r*g.c:(r+1)*g.c]
+		for j, d := range dr {
+			dbeta[j] += float64(d)
+			dgamma[j] += float64(d) * (float64(xr[j]) - mean[j]) * invstd[j]
+		}
+	}
+	return dgamma, dbeta
+}
+
+// backward computes dx = gamma·invstd·(dy − dbeta/m − x̂·dgamma/m) and the parameter gradients.
+func (g bnGeom) backward(dx, dgOut, dbOut, x, gamma, dy []float32) {
+	mean, invstd, _ := g.stats(x)
+	dgamma, dbeta := g.paramGrads(x, dy, mean, invstd)
+	if dgOut != nil {
+		for j := range dgOut {
+			dgOut[j], dbOut[j] = float32(dgamma[j]), float32(dbeta[j])
+		}
+	}
+	if dx == nil {
+		return
+	}
+	m := float64(g.m)
+	a, b, cc := make([]float32, g.c), make([]float32, g.c), make([]float32, g.c)
+	for j := range a {
+		k := float64(gamma[j]) * invstd[j]
+		// dx = k·dy − k·dbeta/m − k·(x−mean)·invstd·dgamma/m
+		a[j] = float32(k)
+		b[j] = float32(k * invstd[j] * dgamma[j] / m)
+		cc[j] = float32(-k*dbeta[j]/m + k*invstd[j]*dgamma[j]/m*mean[j])
+	}
+	for r := 0; r < g.m; r++ {
+		xr, dr, or := x[r*g.c:(r+1)*g.c], dy[r*g.c:(r+1)*g.c], dx[r*g.c:(r+1)*g.c]
+		for j := range or {
+			or[j] = a[j]*dr[j] - b[j]*xr[j] + cc[j]
+		}
+	}
+}
+
+// batchNorm adds batch normalisation over the last axis of x to x's graph. runMean and runVar are
+// the running statistics, shared by the training graph (which updates them during its forward
+// pass) and the evaluation graph (which reads them).
+func batchNorm(x, gamma, beta *G.Node, runMean, runVar []float32, training bool) (*G.Node, error) {
+	xs := x.Shape()
+	c := xs[xs.Dims()-1]
+	if gamma.Shape().TotalSize() != c || beta.Shape().TotalSize() != c || len(runMean) != c || len(runVar) != c {
+		return nil, fmt.Errorf("batch norm: %d channels but parameters of size %d/%d/%d/%d", c,
+			gamma.Shape().TotalSize(), beta.Shape().TotalSize(), len(runMean), len(runVar))
+	}
+	g := bnGeom{m: xs.TotalSize() / c, c: c}
+	if !training {
+		op := newKernelOp("batchnorm_eval", []int{xs.Dims(), 1, 1}, xs.Clone(), func(y []float32, in [][]float32) error {
+			g.evalForward(y, in[0], in[1], in[2], runMean, runVar)
+			return nil
+		})
+		return op.apply(x, gamma, beta)
+	}
+	op := newKernelOp("batchnorm", []int{xs.Dims(), 1, 1}, xs.Clone(), func(y []float32, in [][]float32) error {
+		g.trainForward(y, in[0], in[1], in[2], runMean, runVar)
+		return nil
+	})
+	op.diffWRT = []bool{true, true, true}
+	op.diff = func(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		dxOp := newKernelOp("batchnorm_dx", []int{xs.Dims(), 1, xs.Dims()}, xs.Clone(), func(dx []float32, in [][]float32) error {
+			g.backward(dx, nil, nil, in[0], in[1], in[2])
+			return nil
+		})
+		cs := gamma.Shape().Clone()
+		dgOp := newKernelOp("batchnorm_dgamma", []int{xs.Dims(), 1, xs.Dims()}, cs, func(dg []float32, in [][]float32) error {
+			g.backward(nil, dg, make([]float32, c), in[0], in[1], in[2])
+			return nil
+		})
+		dbOp := newKernelOp("batchnorm_dbeta", []int{xs.Dims(), 1, xs.Dims()}, cs.Clone(), func(db []float32, in [][]float32) error {
+			g.backward(nil, make([]float32, c), db, in[0], in[1], in[2])
+			return nil
+		})
+		var out G.Nodes
+		for _, o := range []*kernelOp{dxOp, dgOp, dbOp} {
+			n, err := o.apply(in[0], in[1], dy)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+		return out, nil
+	}
+	return op.apply(x, gamma, beta)
+}

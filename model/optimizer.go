@@ -1,0 +1,220 @@
+package model
+
+import (
+	"fmt"
+	"math"
+)
+
+// OptimizerConfig selects the optimiser and its hyperparameters; zero fields take the PyTorch
+// defaults in Defaults (Adam/AdamW betas 0.9 and 0.999, eps 1e-8; learning rate 1e-3).
+// WeightDecay is an L2 term added to the gradient for "adam" and "sgd" and a decoupled decay
+// (w ← w·(1 − lr·wd)) for "adamw", exactly as in PyTorch; it is 0 unless set.
+type OptimizerConfig struct {
+	// Name is "adam" (default), "adamw" or "sgd".
+	Name string `json:"name"`
+	// LearningRate is the initial learning rate (default 1e-3).
+	LearningRate float64 `json:"learning_rate"`
+	// Momentum is SGD's momentum in [0,1) (0: plain SGD).
+	Momentum float64 `json:"momentum,omitempty"`
+	// WeightDecay is the L2 (adam, sgd) or decoupled (adamw) weight decay.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// Beta1, Beta2 and Eps are Adam's moment decays and denominator term.
+	Beta1 float64 `json:"beta1,omitempty"`
+	Beta2 float64 `json:"beta2,omitempty"`
+	Eps   float64 `json:"eps,omitempty"`
+}
+
+// Defaults returns a copy with unset fields filled in.
+func (o OptimizerConfig) Defaults() OptimizerConfig {
+	if o.Name == "" {
+		o.Name = "adam"
+	}
+	if o.LearningRate == 0 {
+		o.LearningRate = 1e-3
+	}
+	if o.Name == "adam" || o.Name == "adamw" {
+		if o.Beta1 == 0 {
+			o.Beta1 = 0.9
+		}
+		if o.Beta2 == 0 {
+			o.Beta2 = 0.999
+		}
+		if o.Eps == 0 {
+			o.Eps = 1e-8
+		}
+	}
+	return o
+}
+
+// Validate reports an unknown optimiser name or an out-of-range hyperparameter.
+func (o OptimizerConfig) Validate() error {
+	fin := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch o.Name {
+	case "adam", "adamw", "sgd":
+	default:
+		return fmt.Errorf("optimizer %q is not one of adam, adamw, sgd", o.Name)
+	}
+	if !(o.LearningRate > 0) || !fin(o.LearningRate) {
+		return fmt.Errorf("optimizer.learning_rate %v must be positive", o.LearningRate)
+	}
+	if !(o.Momentum >= 0 && o.Momentum < 1) {
+		return fmt.Errorf("optimizer.momentum %v is not in [0,1)", o.Momentum)
+	}
+	if !(o.WeightDecay >= 0) || !fin(o.WeightDecay) {
+		return fmt.Errorf("optimizer.weight_decay %v must be >= 0", o.WeightDecay)
+	}
+	if o.Name != "sgd" {
+		if !(o.Beta1 >= 0 && o.Beta1 < 1) || !(o.Beta2 >= 0 && o.Beta2 < 1) {
+			return fmt.Errorf("optimizer betas (%v, %v) must be in [0,1)", o.Beta1, o.Beta2)
+		}
+		if !(o.Eps > 0) {
+			return fmt.Errorf("optimizer.eps %v must be positive", o.Eps)
+		}
+	} else if o.Beta1 != 0 || o.Beta2 != 0 || o.Eps != 0 {
+		return fmt.Errorf("optimizer: beta1, beta2 and eps belong to adam/adamw, not sgd")
+	}
+	return nil
+}
+
+// optimizer updates parameters in place. Its state (moment buffers, step count) is checkpointed.
+type optimizer struct {
+	cfg OptimizerConfig
+	// t counts the updates done (Adam's bias-correction step).
+	t int64
+	// m and v are Adam's first and second moments, or m is SGD's momentum buffer; one per parameter.
+	m, v [][]float32
+}
+
+func newOptimizer(cfg OptimizerConfig, sizes []int) *optimizer {
+	o := &optimizer{cfg: cfg}
+	alloc := func() [][]float32 {
+		b := make([][]float32, len(sizes))
+		for i, n := range sizes {
+			b[i] = make([]float32, n)
+		}
+		return b
+	}
+	switch cfg.Name {
+	case "adam", "adamw":
+		o.m, o.v = alloc(), alloc()
+	case "sgd":
+		if cfg.Momentum > 0 {
+			o.m = alloc()
+		}
+	}
+	return o
+}
+
+// buffers returns the state tensors in a fixed order with their checkpoint names.
+func (o *optimizer) buffers(names []string) (out []namedBuf) {
+	for i, b := range o.m {
+		out = append(out, namedBuf{"opt.m/" + names[i], b})
+	}
+	for i, b := range o.v {
+		out = append(out, namedBuf{"opt.v/" + names[i], b})
+	}
+	return out
+}
+
+// update applies one step at learning rate lr to every parameter w[i] with gradient g[i], the
+// gradients first scaled by gscale (gradient clipping). It zeroes the gradients as it goes and
+// returns false when an updated weight is NaN or infinite.
+func (o *optimizer) update(lr float64, gscale float32, w, g [][]float32) bool {
+	o.t++
+	var sum float64
+	for i := range w {
+		switch o.cfg.Name {
+		case "adam", "adamw":
+			sum += o.adam(i, lr, gscale, w[i], g[i])
+		default:
+			sum += o.sgd(i, lr, gscale, w[i], g[i])
+		}
+	}
+	return !math.IsNaN(sum) && !math.IsInf(sum, 0)
+}
+
+// adam is PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) for one tensor. It returns
+// the sum of the updated weights, which is finite exactly when all of them are.
+func (o *optimizer) adam(i int, lr float64, gscale float32, w, g []float32) float64 {
+	c := o.cfg
+	b1, b2 := float32(c.Beta1), float32(c.Beta2)
+	bc1 := 1 - math.Pow(c.Beta1, float64(o.t))
+	bc2 := 1 - math.Pow(c.Beta2, float64(o.t))
+	step := float32(lr / bc1)
+	sbc2 := float32(math.Sqrt(bc2))
+	eps := float32(c.Eps)
+	l2, decay := float32(0), float32(1)
+	if c.Name == "adamw" {
+		decay = float32(1 - lr*c.WeightDecay)
+	} else {
+		l2 = float32(c.WeightDecay)
+	}
+	m, v := o.m[i][:len(w)], o.v[i][:len(w)]
+	g = g[:len(w)]
+	var sum float32
+	for j, wj := range w {
+		gj := g[j]*gscale + l2*wj
+		g[j] = 0
+		mj := b1*m[j] + (1-b1)*gj
+		vj := b2*v[j] + (1-b2)*gj*gj
+		m[j], v[j] = mj, vj
+		wj = wj*decay - step*mj/(sqrt32(vj)/sbc2+eps)
+		w[j] = wj
+		sum += wj
+	}
+	return float64(sum)
+}
+
+// sgd is PyTorch's SGD with optional momentum (dampening 0, no Nesterov) and L2 weight decay.
+func (o *optimizer) sgd(i int, lr float64, gscale float32, w, g []float32) float64 {
+	c := o.cfg
+	wd, mom, lr32 := float32(c.WeightDecay), float32(c.Momentum), float32(lr)
+	g = g[:len(w)]
+	var sum float32
+	if o.m == nil {
+		for j, wj := range w {
+			gj := g[j]*gscale + wd*wj
+			g[j] = 0
+			wj -= lr32 * gj
+			w[j] = wj
+			sum += wj
+		}
+		return float64(sum)
+	}
+	buf := o.m[i][:len(w)]
+	first := o.t == 1
+	for j, wj := range w {
+		gj := g[j]*gscale + wd*wj
+		g[j] = 0
+		bj := gj
+		if !first {
+			bj = mom*buf[j] + gj
+		}
+		buf[j] = bj
+		wj -= lr32 * bj
+		w[j] = wj
+		sum += wj
+	}
+	return float64(sum)
+}
+
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// clipScale returns PyTorch's clip_grad_norm_ coefficient for a global norm: maxNorm/(norm+1e-6)
+// when that is below 1, otherwise 1 (no clipping); maxNorm <= 0 disables clipping.
+func clipScale(norm, maxNorm float64) float32 {
+	if maxNorm <= 0 {
+		return 1
+	}
+	c := maxNorm / (norm + 1e-6)
+	if c >= 1 {
+		return 1
+	}
+	return float32(c)
+}
+
+// namedBuf is a named float32 buffer, the unit of checkpoint storage.
+type namedBuf struct {
+	name string
+	data []float32
+}

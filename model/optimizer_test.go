@@ -1,0 +1,88 @@
+package model
+
+import (
+	"math"
+	"testing"
+)
+
+// TestOptimizerUpdates compares two updates of a single weight with hand-computed values.
+func TestOptimizerUpdates(t *testing.T) {
+	cases := []struct {
+		name   string
+		cfg    OptimizerConfig
+		w0, g  float32
+		want   [2]float64
+		gscale float32
+	}{
+		// Adam: the first two steps with a constant gradient move by exactly lr each.
+		{"adam", OptimizerConfig{Name: "adam", LearningRate: 0.1}, 1, 0.5, [2]float64{0.9, 0.8}, 1},
+		// AdamW: w·(1 − lr·wd) − lr = 1·0.95 − 0.1, then 0.85·0.95 − 0.1.
+		{"adamw", OptimizerConfig{Name: "adamw", LearningRate: 0.1, WeightDecay: 0.5}, 1, 0.5, [2]float64{0.85, 0.7075}, 1},
+		// SGD with L2: g' = 0.5 + 0.1·w.
+		{"sgd-l2", OptimizerConfig{Name: "sgd", LearningRate: 0.1, WeightDecay: 0.1}, 1, 0.5, [2]float64{0.94, 0.94 - 0.1*(0.5+0.094)}, 1},
+		// SGD momentum: buf = g, then 0.9·buf + g.
+		{"sgd-momentum", OptimizerConfig{Name: "sgd", LearningRate: 0.1, Momentum: 0.9}, 1, 0.5, [2]float64{0.95, 0.855}, 1},
+		// clipping scales the gradient before the update.
+		{"sgd-clipped", OptimizerConfig{Name: "sgd", LearningRate: 0.1}, 1, 0.5, [2]float64{0.975, 0.95}, 0.5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg.Defaults()
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			o := newOptimizer(cfg, []int{1})
+			w := [][]float32{{tc.w0}}
+			for k := 0; k < 2; k++ {
+				g := [][]float32{{tc.g}}
+				if !o.update(cfg.LearningRate, tc.gscale, w, g) {
+					t.Fatal("update reported a non-finite weight")
+				}
+				if g[0][0] != 0 {
+					t.Errorf("gradient not zeroed after the update: %v", g[0][0])
+				}
+				if math.Abs(float64(w[0][0])-tc.want[k]) > 5e-6 { // float32 arithmetic, as in PyTorch
+					t.Errorf("step %d: w = %.7f, want %.7f", k+1, w[0][0], tc.want[k])
+				}
+			}
+		})
+	}
+}
+
+func TestOptimizerReportsNonFinite(t *testing.T) {
+	o := newOptimizer(OptimizerConfig{Name: "sgd", LearningRate: 1}.Defaults(), []int{2})
+	if o.update(1, 1, [][]float32{{1, 2}}, [][]float32{{float32(math.Inf(1)), 0}}) {
+		t.Error("an infinite gradient produced no divergence report")
+	}
+}
+
+func TestClipScale(t *testing.T) {
+	cases := []struct {
+		norm, max float64
+		want      float32
+	}{
+		{10, 1, float32(1 / (10 + 1e-6))},
+		{0.5, 1, 1},
+		{10, 0, 1},
+	}
+	for _, tc := range cases {
+		if got := clipScale(tc.norm, tc.max); got != tc.want {
+			t.Errorf("clipScale(%v, %v) = %v, want %v", tc.norm, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestOptimizerConfigValidation(t *testing.T) {
+	bad := []OptimizerConfig{
+		{Name: "rmsprop", LearningRate: 1},
+		{Name: "adam", LearningRate: -1},
+		{Name: "sgd", LearningRate: 1, Momentum: 1},
+		{Name: "sgd", LearningRate: 1, Beta1: 0.9},
+		{Name: "adam", LearningRate: 1, WeightDecay: math.NaN()},
+	}
+	for _, c := range bad {
+		if err := c.Defaults().Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
