@@ -41,7 +41,7 @@ train "mlp" {
   model      = { arch = "mlp", hidden_units = [128] }
   epochs     = var.epochs
   batch_size = 128
-  optimizer  = { name = "adam", learning_rate = 1e-3 }
+  optimizer  = { name = "adam", learning_rate = 1e-4 }
   scheduler  = { name = "reduce_on_plateau", factor = 0.5, patience = 1 }
   sampler    = "weighted"
   seeds      = [1, 2, 3]

@@ -169,6 +169,12 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 			comp["input:"+filepath.Clean(pattern)] = d
 			continue
 		}
+		if strings.ContainsAny(pattern, "*?[") {
+			if strings.ContainsAny(filepath.Dir(pattern), "*?[") {
+				r.noFastPath()
+			}
+			r.touch(filepath.Dir(r.abs(pattern)))
+		}
 		paths, err := r.expand(pattern)
 		if err != nil {
 			if owner := ownerOf(pattern, owners); owner != "" && records[owner] == nil {
@@ -177,6 +183,7 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 			return err
 		}
 		for _, p := range paths {
+			r.touch(r.abs(p))
 			d, err := r.digestInput(p, owners, records)
 			if err != nil {
 				return err
@@ -186,6 +193,7 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 	}
 	for _, p := range n.task.Optional {
 		rel := filepath.Clean(p)
+		r.touch(r.abs(rel))
 		fi, err := os.Stat(filepath.Join(r.project, rel))
 		if err != nil || !fi.Mode().IsRegular() {
 			continue

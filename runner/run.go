@@ -88,6 +88,16 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	fmt.Fprintf(r.opt.Out, "run %s: pipeline %s, %d node(s), -j %d\n", sc.runID, r.p.Name, len(nodes), r.opt.Jobs)
 	sc.loop(ctx, nodes)
 	sc.summary.Duration = time.Since(start)
+	if ctx.Err() == nil && sc.summary.OK() {
+		for _, res := range sc.summary.Nodes {
+			for _, o := range res.Outputs {
+				r.touch(r.abs(o.Path))
+			}
+		}
+		if err := r.writeFingerprint(sc.runID, sc.summary.Nodes); err != nil {
+			fmt.Fprintf(r.opt.Out, "warning: saving the no-op fingerprint: %v\n", err)
+		}
+	}
 	if r.db != nil {
 		status := "succeeded"
 		switch {

@@ -39,6 +39,9 @@ type Options struct {
 	Progress io.Writer
 	// Terminal says whether Progress is an interactive terminal.
 	Terminal bool
+	// Fast, when set, makes a fully successful run write the no-op fingerprint of this invocation
+	// (see FastNoop).
+	Fast *FastKey
 }
 
 // Runner runs one loaded pipeline against one workspace.
@@ -49,8 +52,10 @@ type Runner struct {
 	project string
 	opt     Options
 
-	mu    sync.Mutex
-	tasks map[string]*stages.Task // prepared tasks by stage address
+	mu      sync.Mutex
+	tasks   map[string]*stages.Task // prepared tasks by stage address
+	touched map[string]bool         // paths the run's keys and outputs depend on (fast path)
+	fastOff bool                    // something the fast path cannot vouch for was used
 }
 
 // New returns a runner. project is the absolute project root; db may be nil for planning.
