@@ -50,7 +50,6 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", node.Addr, err)
 		}
-		prev := r.previous(node.Addr)
 		switch {
 		case n.key == "":
 			pn.State = StateRun
@@ -68,6 +67,7 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 				ex.set(node, exposedOf(node, n.cfg, rec, records))
 			} else {
 				pn.State = StateRun
+				prev := r.previous(node.Addr)
 				pn.Reasons = why(prev, n.components)
 				if r.forced(node) {
 					pn.Reasons = []string{"forced with --force"}
