@@ -134,7 +134,29 @@ func saturate(dst []byte) {
 			for k, v := range dst {
 				dst[k] = uint8(min(float32(v)*gain+20, 255))
 			}
+			keepFromBlank(dst)
 			return
+		}
+	}
+}
+
+// keepFromBlank stops a saturated patch of a light source from turning all white (it would then be
+// byte-identical to the blank patches and count as blank): when over 90% of its pixels are pure
+// white, every fourth column gets its green channel clipped to 0, which keeps it saturated (clipped
+// at 0 or 255) and clearly not background.
+func keepFromBlank(dst []byte) {
+	white := 0
+	for p := 0; p < npx; p++ {
+		if dst[p*3] == 255 && dst[p*3+1] == 255 && dst[p*3+2] == 255 {
+			white++
+		}
+	}
+	if white*10 <= npx*9 {
+		return
+	}
+	for p := 0; p < npx; p++ {
+		if (p%Width)%4 == 0 {
+			dst[p*3+1] = 0
 		}
 	}
 }
