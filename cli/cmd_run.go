@@ -145,24 +145,14 @@ func (e *env) fastNoop(k runner.FastKey, args []string) (code int, done bool) {
 	defer db.Close()
 	id := track.NewRunID(start)
 	host, _ := os.Hostname()
-	run := track.Run{ID: id, Pipeline: last.Pipeline, File: k.File, Args: append([]string{"run"}, args...), Host: host,
-		PID: os.Getpid(), Started: start, Status: track.RunRunning}
-	if err := db.BeginRun(run); err != nil {
-		return 0, false
-	}
-	rows := make([]*track.NodeRun, len(nodes))
 	var b strings.Builder
 	fmt.Fprintf(&b, "run %s: %d node(s), nothing changed since run %s (no-op: checked by stat, pipeline not re-planned)\n", id, len(nodes), prev)
-	for i, n := range nodes {
-		rows[i] = &track.NodeRun{RunID: id, Node: n.Node, Kind: n.Kind, Key: n.Key, State: track.NodeCached,
-			Reason: "unchanged since run " + prev, Started: start, Finished: start, Host: host, LogPath: n.LogPath,
-			Outputs: n.Outputs, Executor: "local"}
+	for _, n := range nodes {
 		fmt.Fprintf(&b, "  cached   %s\n", n.Node)
 	}
-	if err := db.InsertNodes(rows); err != nil {
-		return 0, false
-	}
-	if err := db.FinishRun(id, track.RunSucceeded, time.Now()); err != nil {
+	run := track.Run{ID: id, Pipeline: last.Pipeline, File: k.File, Args: append([]string{"run"}, args...), Host: host,
+		PID: os.Getpid(), Started: start, Finished: time.Now(), Status: track.RunSucceeded}
+	if err := db.RecordNoop(run, prev); err != nil {
 		return 0, false
 	}
 	fmt.Fprintf(&b, "done in %s: 0 ran, %d cached\n", time.Since(start).Round(time.Millisecond), len(nodes))

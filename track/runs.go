@@ -192,11 +192,17 @@ func (db *DB) GetRun(id string) (*Run, []NodeRun, error) {
 		id, ErrAmbiguous, strings.Join(ids, ", "), more)
 }
 
-// withNodes loads the node runs of r.
+// withNodes loads the node runs of r; for a no-op run (RecordNoop), the nodes of the run it repeated,
+// presented as cached in r.
 func (db *DB) withNodes(r Run) (*Run, []NodeRun, error) {
 	nodes, err := db.queryNodes(`SELECT `+nodeColumns+` FROM node_runs WHERE run_id = ? ORDER BY id`, r.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("track: node runs of run %s: %w", r.ID, err)
+	}
+	if len(nodes) == 0 {
+		if nodes, err = db.noopNodes(r); err != nil {
+			return nil, nil, err
+		}
 	}
 	return &r, nodes, nil
 }

@@ -63,6 +63,12 @@ CREATE TABLE metrics (
 	PRIMARY KEY (node_run_id, step, name)
 ) WITHOUT ROWID;
 `},
+	{2, "no-op runs recorded by reference", `
+CREATE TABLE noop_runs (
+	run_id  TEXT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+	same_as TEXT NOT NULL   -- the run whose nodes were all found unchanged
+);
+`},
 }
 
 // schemaVersion returns the highest migration version this build knows.
