@@ -17,8 +17,8 @@ import (
 	"github.com/pcamflow/pcamflow/pcam"
 )
 
-// kaggleDir holds 15 real PCAM patches (see its README).
-const kaggleDir = "../../shared/fixtures/kaggle-pcam-sample/train"
+// kaggleDir holds the 15 real PCAM patches kept in the pcam package's testdata (see its README).
+const kaggleDir = "../pcam/testdata/kaggle/train"
 
 // loadKaggle reads the real patches as raw RGB bytes, sorted by file name.
 func loadKaggle(t *testing.T) (names []string, patches [][]byte) {

@@ -2,9 +2,9 @@ package dataaudit
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"testing"
 
 	"github.com/pcamflow/pcamflow/audit"
@@ -143,7 +143,9 @@ func auditAgainstManifest(t *testing.T, seed uint64) {
 }
 
 // unionFind groups patches linked by planted exact duplicates.
-type unionFind struct{ parent map[pcam.PatchRef]pcam.PatchRef }
+type unionFind struct {
+	parent map[pcam.PatchRef]pcam.PatchRef
+}
 
 func newUnionFind() *unionFind { return &unionFind{parent: map[pcam.PatchRef]pcam.PatchRef{}} }
 
