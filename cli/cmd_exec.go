@@ -44,26 +44,12 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 	if *runID == "" {
 		*runID = track.NewRunID(time.Now())
 	}
-	p := e.load(pos, lo)
-	if p == nil {
-		return exitFailure
+	sess, code := e.open(pos, lo, false, runner.Options{Out: e.stdout})
+	if sess == nil {
+		return code
 	}
-	store, err := e.openStore()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
-		return exitFailure
-	}
-	defer store.Close()
-	project, err := projectDir()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
-		return exitFailure
-	}
-	r, err := runner.New(p, store, nil, project, runner.Options{Out: e.stdout})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow exec: %v\n", err)
-		return exitFailure
-	}
+	defer sess.close()
+	r := sess.r
 	fmt.Fprintf(e.stdout, "pcamflow exec: node %s, run %s, host %s\n", spec.Node, *runID, hostnameOr())
 	started := time.Now()
 	var rows []track.MetricRow
@@ -73,7 +59,7 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	res, _, execErr := r.ExecNode(ctx, spec.Node, *runID, collect)
-	code := writeExecResult(e, spec, *runID, res, execErr, started, rows)
+	code = writeExecResult(e, spec, *runID, res, execErr, started, rows)
 	if execErr != nil {
 		fmt.Fprintf(e.stderr, "pcamflow exec: %s failed: %v\n", spec.Node, execErr)
 		if res != nil && res.LogPath != "" {

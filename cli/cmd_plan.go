@@ -23,26 +23,12 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return exitUsage
 	}
-	p := e.load(pos, lo)
-	if p == nil {
-		return exitFailure
+	sess, code := e.open(pos, lo, false, runner.Options{Targets: targets, Force: force})
+	if sess == nil {
+		return code
 	}
-	store, err := e.openStore()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
-	defer store.Close()
-	project, err := projectDir()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
-	r, err := runner.New(p, store, nil, project, runner.Options{Targets: targets, Force: force})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitUsage
-	}
+	defer sess.close()
+	p, store, r := sess.p, sess.store, sess.r
 	plan, err := r.Plan(ctx)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: plan failed: %v\n", err)

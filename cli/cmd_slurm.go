@@ -30,31 +30,17 @@ func cmdSlurmRender(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return exitUsage
 	}
-	p := e.load(pos, lo)
-	if p == nil {
-		return exitFailure
-	}
-	store, err := e.openStore()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
-	defer store.Close()
-	project, err := projectDir()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
 	slurmOpt, err := e.slurmOptions(pos, lo)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}
-	r, err := runner.New(p, store, nil, project, runner.Options{Executor: *executor, Slurm: slurmOpt})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
+	sess, code := e.open(pos, lo, false, runner.Options{Executor: *executor, Slurm: slurmOpt})
+	if sess == nil {
+		return code
 	}
+	defer sess.close()
+	r := sess.r
 	scripts, err := r.Render()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)

@@ -26,26 +26,12 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		return usageError(e.stderr, "verify needs a stage or node address, e.g. pcamflow verify train.mlp")
 	}
 	addr := pos[len(pos)-1]
-	p := e.load(pos[:len(pos)-1], lo)
-	if p == nil {
-		return exitFailure
+	sess, code := e.open(pos[:len(pos)-1], lo, false, runner.Options{Out: e.stderr})
+	if sess == nil {
+		return code
 	}
-	store, err := e.openStore()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
-	defer store.Close()
-	project, err := projectDir()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
-	r, err := runner.New(p, store, nil, project, runner.Options{Out: e.stderr})
-	if err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
-		return exitFailure
-	}
+	defer sess.close()
+	r := sess.r
 	twins, err := r.Verify(ctx, addr, "verify-"+track.NewRunID(time.Now()))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: verify: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -162,7 +163,7 @@ func (r *Runner) writeFingerprint(runID string, results []NodeResult) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return atomicfile.Write(path, data, 0o644)
 }
 
 // addTree records p and, for a folder, everything below it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ func writeSpec(se *slurmExec, s *pipelines.Stage, id string, spec slurm.JobSpec)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(specFile(se.dir, s.Addr), data)
+	return atomicfile.Write(specFile(se.dir, s.Addr), data, 0o644)
 }
 
 // Reconcile brings the records of Slurm nodes that finished while nobody was attached up to date:

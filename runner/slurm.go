@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/slurm"
 )
@@ -163,7 +164,7 @@ func (se *slurmExec) jobSpec(b *batch) (slurm.JobSpec, error) {
 	}
 	nodesFile := filepath.Join(se.dir, name+".nodes.json")
 	data, _ := json.MarshalIndent(specs, "", "  ")
-	if err := writeFileAtomic(nodesFile, data); err != nil {
+	if err := atomicfile.Write(nodesFile, data, 0o644); err != nil {
 		return slurm.JobSpec{}, err
 	}
 	res := se.sc.r.resources(b.stage)
@@ -402,27 +403,6 @@ func contains(xs []int, x int) bool {
 		}
 	}
 	return false
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // byNodeOrder sorts a batch's nodes (and their waiters) into pipeline order, so array task i is the

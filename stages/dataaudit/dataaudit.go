@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty/gocty"
 
 	"github.com/pcamflow/pcamflow/audit"
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/pcam"
 	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/stages/dataset"
@@ -212,9 +213,5 @@ func writeOutputs(env *stages.Env, report *audit.Report, readers map[pcam.Split]
 
 // writeFile writes data to path atomically.
 func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, 0o644)
 }
