@@ -175,8 +175,12 @@ command "arr" {
   run      = ["sh", "-c", "if [ ${each.key} = 3 ] || [ ${each.key} = 7 ]; then if [ ! -f tried${each.key} ]; then touch tried${each.key}; exit 2; fi; fi; echo ok > out/a${each.key}"]
   outputs  = ["out/a${each.key}"]
   resources {
-    executor = "slurm"
-    retries  = 1
+    executor          = "slurm"
+    retries           = 1
+    time              = "00:05:00"
+    mem               = "200M"
+    retry_time_factor = 2
+    retry_mem_factor  = 1.5
   }
 }
 
@@ -207,6 +211,8 @@ command "quoted" {
 	}
 	if scripts, _ := os.ReadFile(log); !strings.Contains(string(scripts), "#SBATCH --array=3,7") {
 		t.Errorf("the retry did not resubmit only indices 3 and 7")
+	} else if retry := string(scripts)[strings.Index(string(scripts), "#SBATCH --array=3,7")-400:]; !strings.Contains(retry, "--time=0-00:10:00") || !strings.Contains(retry, "--mem=300M") {
+		t.Errorf("the retry did not grow time and memory:\n%s", retry)
 	}
 	if got, _ := os.ReadFile(filepath.Join(dir, "out/msg.txt")); string(got) != hostile {
 		t.Errorf("the hostile value arrived as %q, want it verbatim", got)

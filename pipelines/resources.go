@@ -24,7 +24,9 @@ type Resources struct {
 	ExtraArgs  []string // further sbatch options, verbatim
 	Retries    int      // attempts after the first failure
 	Parallel   int      // Slurm array throttle: at most this many tasks at once (%N)
-	DeclRange  hcl.Range
+	// RetryTimeFactor and RetryMemFactor multiply the time limit and memory of each retry (1: same).
+	RetryTimeFactor, RetryMemFactor float64
+	DeclRange                       hcl.Range
 }
 
 // Merge returns r with every field that o sets replaced by o's value (o wins).
@@ -50,6 +52,12 @@ func (r Resources) Merge(o Resources) Resources {
 	num(&r.CPUs, o.CPUs)
 	num(&r.Retries, o.Retries)
 	num(&r.Parallel, o.Parallel)
+	if o.RetryTimeFactor != 0 {
+		r.RetryTimeFactor = o.RetryTimeFactor
+	}
+	if o.RetryMemFactor != 0 {
+		r.RetryMemFactor = o.RetryMemFactor
+	}
 	if len(o.ExtraArgs) > 0 {
 		r.ExtraArgs = append([]string{}, o.ExtraArgs...)
 	}
@@ -61,7 +69,7 @@ var resourceAttrs = map[string]cty.Type{
 	"executor": cty.String, "partition": cty.String, "account": cty.String, "qos": cty.String,
 	"gpus": cty.Number, "cpus": cty.Number, "mem": cty.String, "time": cty.String,
 	"constraint": cty.String, "extra_args": cty.List(cty.String), "retries": cty.Number,
-	"parallel": cty.Number,
+	"parallel": cty.Number, "retry_time_factor": cty.Number, "retry_mem_factor": cty.Number,
 }
 
 // decodeResources decodes a resources or slurm block. ctx may be nil for literal-only decoding; stage
@@ -124,6 +132,17 @@ func (r *Resources) set(name string, v cty.Value, rng hcl.Range) hcl.Diagnostics
 		r.Retries = num()
 	case "parallel":
 		r.Parallel = num()
+	case "retry_time_factor", "retry_mem_factor":
+		f, _ := v.AsBigFloat().Float64()
+		if f < 1 || f > 100 {
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid " + name,
+				Detail: name + " must be from 1 (no growth) to 100, e.g. 2 doubles it on every retry.", Subject: rng.Ptr()}}
+		}
+		if name == "retry_time_factor" {
+			r.RetryTimeFactor = f
+		} else {
+			r.RetryMemFactor = f
+		}
 	case "extra_args":
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()

@@ -296,7 +296,7 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 	failed := slurm.FailedIndices(outcomes)
 	if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil && b.spec.Array != nil {
 		b.retries--
-		spec, err := slurm.RetrySpec(b.spec, failed)
+		spec, err := slurm.RetrySpec(se.grow(b), failed)
 		if err == nil {
 			fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: %d task(s) failed; resubmitting only --array=%s (%d retr(ies) left)\n",
 				b.stage.Addr, len(failed), slurm.CompactRanges(failed), b.retries)
@@ -313,7 +313,7 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 	} else if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil {
 		b.retries--
 		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s failed; resubmitting (%d retr(ies) left)\n", b.stage.Addr, b.retries)
-		if err := se.submitLocked(ctx, b, b.spec); err == nil {
+		if err := se.submitLocked(ctx, b, se.grow(b)); err == nil {
 			return
 		}
 	}
@@ -430,4 +430,26 @@ func removeString(xs []string, x string) []string {
 		}
 	}
 	return out
+}
+
+// grow returns the batch's job spec with the time limit and memory scaled for a retry by the
+// stage's retry_time_factor and retry_mem_factor (unchanged when they are unset or invalid).
+func (se *slurmExec) grow(b *batch) slurm.JobSpec {
+	res := se.sc.r.resources(b.stage)
+	spec, err := slurm.Grow(b.spec, res.RetryTimeFactor, res.RetryMemFactor)
+	if err != nil {
+		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: not growing resources for the retry: %v\n", b.stage.Addr, err)
+		return b.spec
+	}
+	if spec.Time != b.spec.Time || spec.Mem != b.spec.Mem {
+		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: retry with time %s, mem %s\n", b.stage.Addr, orDefault(spec.Time), orDefault(spec.Mem))
+	}
+	return spec
+}
+
+func orDefault(s string) string {
+	if s == "" {
+		return "(default)"
+	}
+	return s
 }
