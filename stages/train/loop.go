@@ -208,7 +208,7 @@ func (l *loop) log(row Epoch, seconds float64, images int, wait time.Duration) {
 	}
 	values := map[string]float64{"train_loss": row.TrainLoss, "val_loss": row.ValLoss, "val_roc_auc": row.ValROCAUC,
 		"val_f_beta": row.ValFBeta, "val_accuracy": row.ValAccuracy, "lr": row.LR, "epoch_seconds": seconds,
-		"images_per_second": ips, "data_wait_share": waitShare}
+		"images_per_second": ips, "data_wait_share": waitShare, "threads": float64(model.BLASInfo().Threads)}
 	for layer, v := range row.GradMean {
 		values["grad_norm_mean/"+layer] = v
 	}
