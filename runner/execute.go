@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -106,6 +107,12 @@ func (r *Runner) ExecuteNode(ctx context.Context, n *prepared, runID, logPath st
 // leaving the outputs at env.OutputPaths (project paths, or a scratch folder that cleanup removes).
 func (r *Runner) runKind(ctx context.Context, n *prepared, logPath, resumeDir string) (*stages.Env, func(), error) {
 	s := n.stage
+	// The CLI loads pipelines with a lazy collector (GOGC 400); stage kinds that stream data or
+	// train hold large live heaps, where that would multiply peak memory, so executions use the
+	// default unless the user set GOGC.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
+	}
 	cleanup := func() {}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return nil, cleanup, fmt.Errorf("creating the log folder: %w", err)
