@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -98,12 +100,17 @@ func outputPaths(raw json.RawMessage) string {
 	if len(raw) == 0 || json.Unmarshal(raw, &outs) != nil {
 		return ""
 	}
+	wd, _ := os.Getwd()
 	s := ""
 	for _, name := range sortedKeys(outs) {
 		if s != "" {
 			s += ", "
 		}
-		s += outs[name].Path
+		p := outs[name].Path
+		if rel, err := filepath.Rel(wd, p); err == nil && filepath.IsAbs(p) && !strings.HasPrefix(rel, "..") {
+			p = rel // shorter, and what a user types
+		}
+		s += p
 	}
 	return s
 }
