@@ -8,7 +8,7 @@ export CGO_CFLAGS := -I/usr/include/hdf5/serial
 export CGO_LDFLAGS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial
 
 BIN := bin/pcamflow
-GOTEST_FLAGS ?= -p 2 -timeout 30m
+GOTEST_FLAGS ?= -p 2 -count=1 -timeout 30m
 
 .PHONY: demo test build setup check vet fmtcheck bench fuzz clean
 
