@@ -407,3 +407,49 @@ command "long" {
 		t.Errorf("the job still runs after Ctrl-C: %s", q)
 	}
 }
+
+// TestSlurmDetachedFailureReconciled detaches a run whose job fails and a downstream job that
+// therefore never runs: status reports the failure with its error, and the run ends failed.
+func TestSlurmDetachedFailureReconciled(t *testing.T) {
+	needSlurm(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "p.hcl"), `
+command "bad" {
+  run     = ["sh", "-c", "echo broken on purpose; exit 3"]
+  outputs = ["out/bad.txt"]
+  resources {
+    executor = "slurm"
+  }
+}
+
+command "after" {
+  run    = ["cat", command.bad.outputs[0]]
+  inputs = command.bad.outputs
+  resources {
+    executor = "slurm"
+  }
+}
+`)
+	env, _ := slurmEnv(t, dir)
+	out, err := runIn(t, dir, env, "run", "--detach", "p.hcl")
+	if err != nil || !strings.Contains(out, "2 job(s) submitted") {
+		t.Fatalf("detach: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var st string
+	for {
+		st, _ = runIn(t, dir, env, "status")
+		if strings.Contains(st, " failed ") && !strings.Contains(st, "running") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the detached run did not settle:\n%s", st)
+		}
+		time.Sleep(time.Second)
+	}
+	for _, want := range []string{"command.bad", "exit status 3", "command.after", "skipped", "an upstream job failed"} {
+		if !strings.Contains(st, want) {
+			t.Errorf("status lacks %q:\n%s", want, st)
+		}
+	}
+}

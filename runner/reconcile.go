@@ -69,6 +69,17 @@ func Reconcile(ctx context.Context, db *track.DB, workspace string, client slurm
 		switch {
 		case perr != nil:
 			fmt.Fprintf(out, "%s: job %s: Slurm could not be asked: %v\n", n.Node, n.JobID, perr)
+		case ok && !t.State.IsTerminal() && strings.Contains(t.Reason, "DependencyNeverSatisfied"):
+			// An upstream job failed: Slurm would keep this one pending forever.
+			if err := client.Cancel(ctx, []string{n.JobID}); err != nil {
+				fmt.Fprintf(out, "%s: cancelling job %s: %v\n", n.Node, n.JobID, err)
+			}
+			nn := n
+			nn.State, nn.Reason, nn.Finished = track.NodeSkipped, "an upstream job failed (Slurm: DependencyNeverSatisfied); job "+n.JobID+" cancelled", time.Now()
+			if err := db.FinishNode(&nn); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s: job %s cancelled: an upstream job failed\n", n.Node, n.JobID)
 		case ok && !t.State.IsTerminal():
 			reason := ""
 			if t.Reason != "" && t.Reason != "None" {
