@@ -106,15 +106,18 @@ func fastFile(workspace string, k FastKey) string {
 	return filepath.Join(workspace, "fastpath", sum([]byte(k.File))[:16]+".json")
 }
 
-// touch records a path (absolute) that a key or a restore depended on.
+// touch records a path (absolute) that a key or a restore depended on, with the stat identity of
+// it (and of everything below a folder) at this moment, when it was hashed or written.
 func (r *Runner) touch(paths ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.touched == nil {
-		r.touched = map[string]bool{}
+		r.touched = map[string]statID{}
 	}
 	for _, p := range paths {
-		r.touched[p] = true
+		if _, seen := r.touched[p]; !seen {
+			addTree(r.touched, p)
+		}
 	}
 }
 
@@ -132,9 +135,9 @@ func (r *Runner) writeFingerprint(runID string, results []NodeResult) error {
 	}
 	r.mu.Lock()
 	off := r.fastOff
-	paths := make([]string, 0, len(r.touched))
-	for p := range r.touched {
-		paths = append(paths, p)
+	seen := make(map[string]statID, len(r.touched))
+	for p, id := range r.touched {
+		seen[p] = id
 	}
 	r.mu.Unlock()
 	path := fastFile(r.store.Root(), *r.opt.Fast)
@@ -147,8 +150,13 @@ func (r *Runner) writeFingerprint(runID string, results []NodeResult) error {
 	if exe, err := os.Executable(); err == nil {
 		fp.Exe = statOf(exe)
 	}
-	for _, p := range paths {
-		addTree(fp.Paths, p)
+	for p, then := range seen {
+		if now := statOf(p); now != then {
+			// Changed while the run used it: the keys may describe the old content, so a later
+			// run must look at the file again.
+			return nil
+		}
+		fp.Paths[p] = then
 	}
 	for _, res := range results {
 		n, _ := r.p.Node(res.Node)

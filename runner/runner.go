@@ -54,7 +54,7 @@ type Runner struct {
 
 	mu      sync.Mutex
 	tasks   map[string]*stages.Task // prepared tasks by stage address
-	touched map[string]bool         // paths the run's keys and outputs depend on (fast path)
+	touched map[string]statID       // paths the run's keys and outputs depend on (fast path)
 	fastOff bool                    // something the fast path cannot vouch for was used
 }
 
