@@ -23,6 +23,11 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return exitUsage
 	}
+	if len(targets) == 0 && len(force) == 0 && !*stats {
+		if code, done := e.fastPlan(pos, lo, *asJSON); done {
+			return code
+		}
+	}
 	sess, code := e.open(pos, lo, false, runner.Options{Targets: targets, Force: force})
 	if sess == nil {
 		return code
@@ -76,4 +81,31 @@ func printPlan(e *env, name, file string, plan []runner.PlannedNode) {
 	}
 	fmt.Fprintf(e.stdout, "\n%d to run, %d cached", toRun, len(plan)-toRun)
 	fmt.Fprintln(e.stdout, " (cached* = outputs will be restored from the cache).")
+}
+
+// fastPlan prints the plan of a pipeline whose no-op fingerprint still holds (see `run`): every
+// node cached. done is false when the full plan is needed.
+func (e *env) fastPlan(pos []string, lo *loadOptions, asJSON bool) (int, bool) {
+	name, src, err := resolveFile(pos)
+	if err != nil {
+		return 0, false
+	}
+	k, err := runner.NewFastKey(name, src, lo.vars, lo.varFiles, "")
+	if err != nil {
+		return 0, false
+	}
+	last, err := runner.FastNoop(e.workspace, k)
+	if err != nil {
+		return 0, false
+	}
+	plan := last.Plan()
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"pipeline": last.Pipeline, "file": name, "nodes": plan, "unchanged_since": last.RunID})
+		return exitOK, true
+	}
+	printPlan(e, last.Pipeline, name, plan)
+	fmt.Fprintf(e.stdout, "Nothing changed since run %s (checked by stat; the pipeline was not re-evaluated).\n", last.RunID)
+	return exitOK, true
 }

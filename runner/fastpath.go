@@ -83,11 +83,13 @@ func statOf(path string) statID {
 
 // FastNode is a node of the fingerprinted run, replayed into the run record of a no-op.
 type FastNode struct {
-	Node    string          `json:"node"`
-	Kind    string          `json:"kind"`
-	Key     string          `json:"key"`
-	Outputs json.RawMessage `json:"outputs,omitempty"`
-	LogPath string          `json:"log_path,omitempty"`
+	Node     string          `json:"node"`
+	Kind     string          `json:"kind"`
+	Key      string          `json:"key"`
+	Outputs  json.RawMessage `json:"outputs,omitempty"`
+	LogPath  string          `json:"log_path,omitempty"`
+	Upstream []string        `json:"upstream,omitempty"`
+	Executor string          `json:"executor,omitempty"`
 }
 
 // fingerprint is the file written after a successful run.
@@ -161,7 +163,8 @@ func (r *Runner) writeFingerprint(runID string, results []NodeResult) error {
 	for _, res := range results {
 		n, _ := r.p.Node(res.Node)
 		outs, _ := json.Marshal(res.Outputs)
-		fp.Nodes = append(fp.Nodes, FastNode{Node: res.Node, Kind: n.Stage.Kind.Name(), Key: res.Key, Outputs: outs, LogPath: res.LogPath})
+		fp.Nodes = append(fp.Nodes, FastNode{Node: res.Node, Kind: n.Stage.Kind.Name(), Key: res.Key, Outputs: outs,
+			LogPath: res.LogPath, Upstream: n.Upstream, Executor: r.executorOf(n.Stage)})
 	}
 	sort.Slice(fp.Nodes, func(i, j int) bool { return r.p.NodeIndex(fp.Nodes[i].Node) < r.p.NodeIndex(fp.Nodes[j].Node) })
 	data, err := json.Marshal(fp)
@@ -229,4 +232,21 @@ func sameKey(a, b FastKey) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// Plan returns the plan of an unchanged pipeline: every node cached, in execution order.
+func (f *FastRun) Plan() []PlannedNode {
+	out := make([]PlannedNode, 0, len(f.Nodes))
+	for _, n := range f.Nodes {
+		up := n.Upstream
+		if up == nil {
+			up = []string{}
+		}
+		exec := n.Executor
+		if exec == "" {
+			exec = "local"
+		}
+		out = append(out, PlannedNode{Node: n.Node, Kind: n.Kind, State: StateCached, Key: n.Key, Upstream: up, Executor: exec})
+	}
+	return out
 }
