@@ -57,6 +57,8 @@ type slurmExec struct {
 	jobs     map[string]*batch // by job id
 	started  bool
 	active   []string // job ids submitted by this run
+
+	cancelMu sync.Mutex // serialises cancelAll
 }
 
 // batch is the nodes of one stage that go to Slurm together.
@@ -357,8 +359,11 @@ func (se *slurmExec) collect(n *prepared) (*cache.Record, error) {
 }
 
 // cancelAll cancels every job this run submitted that has not finished (on Ctrl-C). It is safe to
-// call more than once.
+// call more than once and from several goroutines: a second caller waits until the first has
+// cancelled and reported, so the process cannot exit in between.
 func (se *slurmExec) cancelAll() {
+	se.cancelMu.Lock()
+	defer se.cancelMu.Unlock()
 	se.mu.Lock()
 	ids := append([]string{}, se.active...)
 	se.active = nil
