@@ -23,6 +23,7 @@ func needSlurm(t *testing.T) {
 	if !strings.Contains(string(out), "idle") && !strings.Contains(string(out), "mix") && !strings.Contains(string(out), "alloc") {
 		t.Skipf("no usable Slurm node (sinfo says %q); start it with scripts/slurm-local.sh start", strings.TrimSpace(string(out)))
 	}
+	lockCluster(t)
 }
 
 // slurmEnv returns a PATH with a logging sbatch wrapper first, and the log it appends to: one line

@@ -50,6 +50,7 @@ func requireCluster(t testing.TB) string {
 	if clusterNode == "" {
 		t.Skipf("no Slurm cluster (%s); run `scripts/slurm-local.sh start` as root to run this test", clusterWhy)
 	}
+	lockCluster(t)
 	return clusterNode
 }
 
