@@ -139,6 +139,11 @@ func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Node) {
 	for _, n := range nodes {
 		if sc.r.executorOf(n.Stage) == "slurm" {
 			sc.sl = newSlurmExec(sc, sc.r.opt.Slurm, nodes)
+			if sc.r.opt.Terminal {
+				live := &liveOut{w: sc.r.opt.Out}
+				sc.r.opt.Out, sc.sl.live = live, live // before any goroutine of this run starts
+				defer live.close()
+			}
 			break
 		}
 	}

@@ -59,6 +59,7 @@ type slurmExec struct {
 	active   []string // job ids submitted by this run
 
 	cancelMu sync.Mutex // serialises cancelAll
+	live     *liveOut   // the terminal's live job table, nil when not on a terminal
 }
 
 // batch is the nodes of one stage that go to Slurm together.
@@ -259,6 +260,9 @@ func (se *slurmExec) poll(ctx context.Context) {
 		for _, e := range events {
 			se.event(ctx, e)
 		}
+		if se.live != nil {
+			se.live.show(jobTable(se.tracker.Tasks(), se.labelOf))
+		}
 		se.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -281,7 +285,9 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 	if e.TaskID >= 0 && e.TaskID < len(b.nodes) {
 		label = b.nodes[e.TaskID].node.Addr
 	}
-	fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: %s\n", label, e.String())
+	if se.live == nil || e.Outcome != nil { // on a terminal the live table shows the transitions
+		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: %s\n", label, e.String())
+	}
 	if e.Outcome == nil {
 		return
 	}
