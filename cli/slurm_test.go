@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pcamflow/pcamflow/internal/clusterlock"
 )
 
 // These tests run against the real single-node Slurm cluster that scripts/slurm-local.sh starts
@@ -23,7 +25,7 @@ func needSlurm(t *testing.T) {
 	if !strings.Contains(string(out), "idle") && !strings.Contains(string(out), "mix") && !strings.Contains(string(out), "alloc") {
 		t.Skipf("no usable Slurm node (sinfo says %q); start it with scripts/slurm-local.sh start", strings.TrimSpace(string(out)))
 	}
-	lockCluster(t)
+	clusterlock.Lock(t)
 }
 
 // slurmEnv returns a PATH with a logging sbatch wrapper first, and the log it appends to: one line

@@ -73,28 +73,7 @@ func (r *Runner) ExecNode(ctx context.Context, addr, runID string, metrics func(
 
 // upstreamClosure returns every node target depends on, transitively, in execution order.
 func (r *Runner) upstreamClosure(target *pipelines.Node) []*pipelines.Node {
-	want := map[string]bool{}
-	var mark func(a string)
-	mark = func(a string) {
-		if want[a] {
-			return
-		}
-		want[a] = true
-		n, _ := r.p.Node(a)
-		for _, u := range n.Upstream {
-			mark(u)
-		}
-	}
-	for _, u := range target.Upstream {
-		mark(u)
-	}
-	var out []*pipelines.Node
-	for _, n := range r.p.Nodes {
-		if want[n.Addr] {
-			out = append(out, n)
-		}
-	}
-	return out
+	return r.closure([]string{target.Addr}, false)
 }
 
 // restoreAll materialises every output of rec whose path is missing or different.

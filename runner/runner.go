@@ -88,6 +88,22 @@ func (r *Runner) selected() []*pipelines.Node {
 	if len(r.opt.Targets) == 0 {
 		return r.p.Nodes
 	}
+	var roots []string
+	for _, t := range r.opt.Targets {
+		if s, ok := r.p.Stage(t); ok {
+			for _, n := range s.Nodes {
+				roots = append(roots, n.Addr)
+			}
+			continue
+		}
+		roots = append(roots, t)
+	}
+	return r.closure(roots, true)
+}
+
+// closure returns, in execution order, every node upstream of the roots (transitively), and the
+// roots themselves when withRoots.
+func (r *Runner) closure(roots []string, withRoots bool) []*pipelines.Node {
 	want := map[string]bool{}
 	var mark func(a string)
 	mark = func(a string) {
@@ -100,14 +116,15 @@ func (r *Runner) selected() []*pipelines.Node {
 			mark(u)
 		}
 	}
-	for _, t := range r.opt.Targets {
-		if s, ok := r.p.Stage(t); ok {
-			for _, n := range s.Nodes {
-				mark(n.Addr)
-			}
+	for _, a := range roots {
+		if withRoots {
+			mark(a)
 			continue
 		}
-		mark(t)
+		n, _ := r.p.Node(a)
+		for _, u := range n.Upstream {
+			mark(u)
+		}
 	}
 	var out []*pipelines.Node
 	for _, n := range r.p.Nodes {
