@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/pcamflow/pcamflow/pipelines"
 )
 
 // Exit codes.
@@ -93,7 +95,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	for _, c := range commands() {
 		names = append(names, c.name)
 	}
-	fmt.Fprintf(stderr, "pcamflow: unknown command %q.%s Run `pcamflow help` for the list.\n", args[0], suggestion(args[0], names))
+	fmt.Fprintf(stderr, "pcamflow: unknown command %q.%s Run `pcamflow help` for the list.\n", args[0], pipelines.DidYouMean(args[0], names))
 	return exitUsage
 }
 
@@ -126,42 +128,6 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nWith no FILE, commands use pipelines/quickstart.hcl when it exists, else the built-in quickstart.")
 	fmt.Fprintln(w, "The workspace (cache, run records, logs) defaults to .pcamflow in the working directory.")
 	fmt.Fprintln(w, "Run `pcamflow COMMAND -h` for a command's options.")
-}
-
-// suggestion returns " Did you mean X?" for a close name, or "".
-func suggestion(name string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(name, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" Did you mean %q?", best)
-}
-
-// distance is a small Levenshtein distance for command-name suggestions.
-func distance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+c)
-		}
-	}
-	return d[len(a)][len(b)]
 }
 
 func cmdVersion(_ context.Context, e *env, _ []string) int {

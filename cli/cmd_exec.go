@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pcamflow/pcamflow/runner"
+	"github.com/pcamflow/pcamflow/slurm"
 	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/track"
 )
@@ -63,8 +64,8 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 	if execErr != nil {
 		fmt.Fprintf(e.stderr, "pcamflow exec: %s failed: %v\n", spec.Node, execErr)
 		if res != nil && res.LogPath != "" {
-			if tail, err := os.ReadFile(res.LogPath); err == nil {
-				fmt.Fprintf(e.stderr, "--- node log %s ---\n%s", res.LogPath, lastLines(string(tail), 20))
+			if tail, err := slurm.TailFile(res.LogPath, 20); err == nil {
+				fmt.Fprintf(e.stderr, "--- node log %s ---\n%s\n", res.LogPath, tail)
 			}
 		}
 		var ee *stages.ExitError
@@ -135,27 +136,4 @@ func hostnameOr() string {
 		return "unknown"
 	}
 	return h
-}
-
-// lastLines returns the last n lines of s.
-func lastLines(s string, n int) string {
-	lines := []string{}
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			lines = append(lines, s[start:i+1])
-			start = i + 1
-		}
-	}
-	if start < len(s) {
-		lines = append(lines, s[start:]+"\n")
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	out := ""
-	for _, l := range lines {
-		out += l
-	}
-	return out
 }

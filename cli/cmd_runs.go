@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -34,7 +35,7 @@ func cmdRuns(ctx context.Context, e *env, args []string) int {
 		return runsList(ctx, e, args)
 	}
 	return usageError(e.stderr, "unknown runs subcommand %q.%s\n%s", args[0],
-		suggestion(args[0], []string{"ls", "show", "compare"}), runsUsage)
+		pipelines.DidYouMean(args[0], []string{"ls", "show", "compare"}), runsUsage)
 }
 
 // runsEntry is one node run as `runs ls`, `runs show RUN` and `runs compare` print it in JSON.
@@ -219,7 +220,7 @@ func (e *env) openRunsDB(emptyOK bool) (*track.DB, int) {
 	if err != nil {
 		return nil, e.runsFail(err)
 	}
-	if _, err := db.MarkInterrupted(processAlive); err != nil {
+	if _, err := db.MarkInterrupted(track.ProcessAlive); err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: warning: %v\n", err)
 	}
 	return db, exitOK

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pcamflow/pcamflow/runner"
@@ -37,7 +36,7 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 	if err := runner.Reconcile(context.Background(), db, e.workspace, nil, e.stdout); err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: reconciling Slurm jobs: %v\n", err)
 	}
-	if _, err := db.MarkInterrupted(processAlive); err != nil {
+	if _, err := db.MarkInterrupted(track.ProcessAlive); err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}
@@ -113,14 +112,4 @@ func outputPaths(raw json.RawMessage) string {
 		s += p
 	}
 	return s
-}
-
-// processAlive reports whether a run's process still exists (same host only; other hosts count as alive).
-func processAlive(host string, pid int) bool {
-	h, _ := os.Hostname()
-	if host != h {
-		return true
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
 }

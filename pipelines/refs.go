@@ -101,7 +101,7 @@ func checkNamed(tr hcl.Traversal, what, root string, candidates []string, fix st
 		}
 	}
 	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared " + what,
-		Detail:  fmt.Sprintf("There is no %s named %q.%s %s", what, step.Name, didYouMean(step.Name, candidates), fix),
+		Detail:  fmt.Sprintf("There is no %s named %q.%s %s", what, step.Name, DidYouMean(step.Name, candidates), fix),
 		Subject: tr.SourceRange().Ptr()}}
 }
 
@@ -109,7 +109,7 @@ func checkNamed(tr hcl.Traversal, what, root string, candidates []string, fix st
 func unknownRoot(tr hcl.Traversal, roots []string) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown reference",
 		Detail: fmt.Sprintf("There is nothing named %q.%s References start with var., local., pipeline. or a stage kind such as command.",
-			tr.RootName(), didYouMean(tr.RootName(), roots)),
+			tr.RootName(), DidYouMean(tr.RootName(), roots)),
 		Subject: tr.SourceRange().Ptr()}
 }
 
@@ -181,7 +181,7 @@ func walkAttrs(v cty.Value, steps hcl.Traversal, path string) hcl.Diagnostics {
 		}
 		sort.Strings(names)
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared output",
-			Detail:  fmt.Sprintf("%s has no attribute %q.%s It has: %s.", path, attr.Name, didYouMean(attr.Name, names), strings.Join(names, ", ")),
+			Detail:  fmt.Sprintf("%s has no attribute %q.%s It has: %s.", path, attr.Name, DidYouMean(attr.Name, names), strings.Join(names, ", ")),
 			Subject: attr.SrcRange.Ptr()}}
 	}
 	return nil

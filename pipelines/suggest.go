@@ -22,7 +22,7 @@ func suggest(name string, candidates []string) string {
 }
 
 // didYouMean formats a suggestion sentence, or returns "" when there is none.
-func didYouMean(name string, candidates []string) string {
+func DidYouMean(name string, candidates []string) string {
 	if s := suggest(name, candidates); s != "" {
 		return fmt.Sprintf(" Did you mean %q?", s)
 	}
@@ -77,7 +77,7 @@ func betterSuggestions(diags hcl.Diagnostics, schema *hcl.BodySchema) hcl.Diagno
 		if d.Summary == "Unsupported block type" {
 			detail = fmt.Sprintf("Blocks of type %q are not expected here.", m[2])
 		}
-		d.Detail = detail + didYouMean(m[2], names)
+		d.Detail = detail + DidYouMean(m[2], names)
 		if !strings.Contains(d.Detail, "Did you mean") {
 			d.Detail += " Valid names here: " + strings.Join(names, ", ") + "."
 		}

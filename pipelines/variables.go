@@ -146,7 +146,7 @@ func (p *Pipeline) readVarFile(path string, vars map[string]*variable, values ma
 		v, ok := vars[name]
 		if !ok {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undeclared variable",
-				Detail:  fmt.Sprintf("The variable file sets %q, which the pipeline does not declare.%s Declare it with a variable block or remove it.", name, didYouMean(name, sortedKeys(vars))),
+				Detail:  fmt.Sprintf("The variable file sets %q, which the pipeline does not declare.%s Declare it with a variable block or remove it.", name, DidYouMean(name, sortedKeys(vars))),
 				Subject: a.NameRange.Ptr()})
 			continue
 		}
@@ -176,7 +176,7 @@ func applyCLIVar(assign string, vars map[string]*variable, values map[string]cty
 	v, declared := vars[name]
 	if !declared {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Undeclared variable",
-			Detail: fmt.Sprintf("-var sets %q, which the pipeline does not declare.%s", name, didYouMean(name, sortedKeys(vars)))}}
+			Detail: fmt.Sprintf("-var sets %q, which the pipeline does not declare.%s", name, DidYouMean(name, sortedKeys(vars)))}}
 	}
 	val, err := parseVarValue(raw, v.typ)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -106,7 +107,7 @@ func (r *Runner) detachStage(ctx context.Context, se *slurmExec, b *batch, out *
 	for d := range deps {
 		spec.Dependency = append(spec.Dependency, d)
 	}
-	sortStrings(spec.Dependency)
+	sort.Strings(spec.Dependency)
 	id, err := se.client.Submit(ctx, spec)
 	if err != nil {
 		return fmt.Errorf("submitting %s to Slurm: %w", b.stage.Addr, err)
@@ -159,14 +160,6 @@ func (r *Runner) inFlight(ctx context.Context, client slurm.Client) map[string]s
 		}
 	}
 	return out
-}
-
-func sortStrings(xs []string) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
 }
 
 // Render returns the sbatch script of every stage that runs on Slurm (all stages with

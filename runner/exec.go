@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -20,24 +21,9 @@ func (r *Runner) ExecNode(ctx context.Context, addr, runID string, metrics func(
 	if !ok {
 		return nil, nil, fmt.Errorf("no node %q in pipeline %s", addr, r.p.Name)
 	}
-	ex := newExposures(r.p)
-	records := map[string]*cache.Record{}
-	for _, node := range r.upstreamClosure(target) {
-		n, err := r.prepare(node, ex.stageValues(node), records)
-		if err != nil {
-			return nil, nil, fmt.Errorf("upstream %s: %w", node.Addr, err)
-		}
-		rec, ok, err := r.store.GetRecord(n.key)
-		if n.key == "" || err != nil || !ok {
-			return nil, nil, fmt.Errorf("upstream %s has no result in the cache; it must run before %s", node.Addr, addr)
-		}
-		if r.needsRestore(rec) {
-			if err := r.restoreAll(node, rec); err != nil {
-				return nil, nil, err
-			}
-		}
-		records[node.Addr] = rec
-		ex.set(node, exposedOf(node, n.cfg, rec, records))
+	ex, records, err := r.cachedUpstream(target)
+	if err != nil {
+		return nil, nil, err
 	}
 	n, err := r.prepare(target, ex.stageValues(target), records)
 	if err != nil {
@@ -71,22 +57,56 @@ func (r *Runner) ExecNode(ctx context.Context, addr, runID string, metrics func(
 	return res, rec, r.setRef(addr, n.key)
 }
 
+// cachedUpstream rebuilds the inputs of target from the cache: every upstream node, in execution
+// order, must have a record for its current key; its outputs are restored where missing. It
+// returns the upstream stages' exposed values and the upstream records.
+func (r *Runner) cachedUpstream(target *pipelines.Node) (*exposures, map[string]*cache.Record, error) {
+	ex := newExposures(r.p)
+	records := map[string]*cache.Record{}
+	for _, node := range r.upstreamClosure(target) {
+		n, err := r.prepare(node, ex.stageValues(node), records)
+		if err != nil {
+			return nil, nil, fmt.Errorf("upstream %s: %w", node.Addr, err)
+		}
+		rec, ok, err := r.store.GetRecord(n.key)
+		if n.key == "" || err != nil || !ok {
+			return nil, nil, fmt.Errorf("upstream %s is not in the cache with its current inputs; it must run before %s", node.Addr, target.Addr)
+		}
+		if err := r.restoreAll(node, rec); err != nil {
+			return nil, nil, err
+		}
+		records[node.Addr] = rec
+		ex.set(node, exposedOf(node, n.cfg, rec, records))
+	}
+	return ex, records, nil
+}
+
 // upstreamClosure returns every node target depends on, transitively, in execution order.
 func (r *Runner) upstreamClosure(target *pipelines.Node) []*pipelines.Node {
 	return r.closure([]string{target.Addr}, false)
 }
 
-// restoreAll materialises every output of rec whose path is missing or different.
+// restoreAll materialises every output of rec whose path is missing or different. A cached object
+// that fails verification is quarantined (see quarantine), never used.
 func (r *Runner) restoreAll(node *pipelines.Node, rec *cache.Record) error {
 	for _, name := range sortedNames(rec.Outputs) {
 		o := rec.Outputs[name]
-		dst := r.abs(o.Path)
-		if a, err := r.store.Digest(dst); err == nil && a.Digest == o.Digest && a.Type == o.Type {
+		if r.upToDate(o) {
 			continue
 		}
-		if err := r.store.Restore(o.Artifact, dst); err != nil {
+		if err := r.store.Restore(o.Artifact, r.abs(o.Path)); err != nil {
+			if errors.Is(err, cache.ErrCorrupt) {
+				return r.quarantine(node.Addr, o, err)
+			}
 			return fmt.Errorf("restoring %s of %s: %w", o.Path, node.Addr, err)
 		}
 	}
 	return nil
+}
+
+// upToDate reports whether output o is at its path with the recorded content (a stat when the
+// stat cache knows the file).
+func (r *Runner) upToDate(o cache.Output) bool {
+	a, err := r.store.Digest(r.abs(o.Path))
+	return err == nil && a.Digest == o.Digest && a.Type == o.Type
 }

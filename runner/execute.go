@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -262,25 +261,6 @@ func (sc *scheduler) recordFailure(node *pipelines.Node, res *NodeResult, n *pre
 	if err := sc.r.db.InsertNode(nr); err != nil {
 		fmt.Fprintf(sc.r.opt.Out, "warning: recording %s: %v\n", s.Addr, err)
 	}
-}
-
-// logTail returns the last n lines of a log file.
-func logTail(path string, n int) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return lines
 }
 
 // sortedNames returns the keys of an output map in order.

@@ -42,7 +42,7 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 			return nil, err
 		}
 		s := node.Stage
-		pn := PlannedNode{Node: node.Addr, Kind: s.Kind.Name(), Upstream: node.Upstream, Executor: executorOf(s)}
+		pn := PlannedNode{Node: node.Addr, Kind: s.Kind.Name(), Upstream: node.Upstream, Executor: r.executorOf(s)}
 		if pn.Upstream == nil {
 			pn.Upstream = []string{}
 		}
@@ -119,8 +119,7 @@ func (r *Runner) complete(rec *cache.Record) bool {
 // needsRestore reports whether any output of rec is missing or different at its path.
 func (r *Runner) needsRestore(rec *cache.Record) bool {
 	for _, o := range rec.Outputs {
-		a, err := r.store.Digest(r.abs(o.Path))
-		if err != nil || a.Digest != o.Digest || a.Type != o.Type {
+		if !r.upToDate(o) {
 			return true
 		}
 	}

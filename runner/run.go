@@ -12,6 +12,7 @@ import (
 
 	"github.com/pcamflow/pcamflow/cache"
 	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/slurm"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -242,8 +243,10 @@ func (sc *scheduler) print(res *NodeResult) {
 		fmt.Fprintf(out, "  FAILED   %s: %v\n", res.Node, res.Err)
 		if res.LogPath != "" {
 			fmt.Fprintf(out, "           log: %s\n", res.LogPath)
-			for _, l := range logTail(res.LogPath, 10) {
-				fmt.Fprintf(out, "           | %s\n", l)
+			if tail, err := slurm.TailFile(res.LogPath, 10); err == nil && tail != "" {
+				for _, l := range strings.Split(strings.TrimRight(tail, "\n"), "\n") {
+					fmt.Fprintf(out, "           | %s\n", l)
+				}
 			}
 		}
 	}
@@ -365,18 +368,8 @@ func (sc *scheduler) lookup(n *prepared) (*cache.Record, bool, error) {
 	if err != nil || !ok || !sc.r.complete(rec) {
 		return nil, false, err
 	}
-	for _, name := range sortedNames(rec.Outputs) {
-		o := rec.Outputs[name]
-		dst := sc.r.abs(o.Path)
-		if a, err := sc.r.store.Digest(dst); err == nil && a.Digest == o.Digest && a.Type == o.Type {
-			continue
-		}
-		if err := sc.r.store.Restore(o.Artifact, dst); err != nil {
-			if errors.Is(err, cache.ErrCorrupt) {
-				return nil, false, sc.r.quarantine(n.node.Addr, o, err)
-			}
-			return nil, false, fmt.Errorf("restoring %s of %s: %w", o.Path, n.node.Addr, err)
-		}
+	if err := sc.r.restoreAll(n.node, rec); err != nil {
+		return nil, false, err
 	}
 	return rec, true, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -231,7 +232,7 @@ func (se *slurmExec) recordJobIDs(b *batch, id string, spec slurm.JobSpec) {
 		return
 	}
 	for i, n := range b.nodes {
-		if n.nodeRunID == 0 || (spec.Array != nil && !contains(spec.Array.Indices, i)) {
+		if n.nodeRunID == 0 || (spec.Array != nil && !slices.Contains(spec.Array.Indices, i)) {
 			continue
 		}
 		jobID := id
@@ -300,7 +301,7 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 		return
 	}
 	delete(se.jobs, e.JobID) // settled: later events of this job in the same poll change nothing
-	se.active = removeString(se.active, e.JobID)
+	se.active = slices.DeleteFunc(se.active, func(id string) bool { return id == e.JobID })
 	failed := slurm.FailedIndices(outcomes)
 	if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil && b.spec.Array != nil {
 		b.retries--
@@ -407,15 +408,6 @@ func (r *Runner) executorOf(s *pipelines.Stage) string {
 	return executorOf(s)
 }
 
-func contains(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
 // byNodeOrder sorts a batch's nodes (and their waiters) into pipeline order, so array task i is the
 // i-th instance of the stage.
 type byNodeOrder struct {
@@ -430,17 +422,6 @@ func (o byNodeOrder) Less(i, j int) bool {
 func (o byNodeOrder) Swap(i, j int) {
 	o.b.nodes[i], o.b.nodes[j] = o.b.nodes[j], o.b.nodes[i]
 	o.b.waiters[i], o.b.waiters[j] = o.b.waiters[j], o.b.waiters[i]
-}
-
-// removeString returns xs without x.
-func removeString(xs []string, x string) []string {
-	out := xs[:0]
-	for _, v := range xs {
-		if v != x {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // grow returns the batch's job spec with the time limit and memory scaled for a retry by the

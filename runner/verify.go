@@ -93,27 +93,19 @@ func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID str
 
 // cachedNode prepares a node whose upstream and itself are cached, as ExecNode does.
 func (r *Runner) cachedNode(target *pipelines.Node) (*prepared, *cache.Record, error) {
-	ex := newExposures(r.p)
-	records := map[string]*cache.Record{}
-	for _, node := range append(r.upstreamClosure(target), target) {
-		n, err := r.prepare(node, ex.stageValues(node), records)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", node.Addr, err)
-		}
-		rec, ok, err := r.store.GetRecord(n.key)
-		if n.key == "" || err != nil || !ok {
-			return nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", node.Addr)
-		}
-		if err := r.restoreAll(node, rec); err != nil {
-			return nil, nil, err
-		}
-		records[node.Addr] = rec
-		ex.set(node, exposedOf(node, n.cfg, rec, records))
-		if node == target {
-			return n, rec, nil
-		}
+	ex, records, err := r.cachedUpstream(target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w; run the pipeline first, then verify", err)
 	}
-	return nil, nil, fmt.Errorf("%s not found", target.Addr)
+	n, err := r.prepare(target, ex.stageValues(target), records)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", target.Addr, err)
+	}
+	rec, ok, err := r.store.GetRecord(n.key)
+	if n.key == "" || err != nil || !ok {
+		return nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", target.Addr)
+	}
+	return n, rec, r.restoreAll(target, rec)
 }
 
 // readLosses reads final train and validation losses from a training metrics.json.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -107,7 +108,7 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 	var diags hcl.Diagnostics
 	task := &stages.Task{Outputs: map[string]stages.Output{"handle.json": {}}}
 	format := cfg.GetAttr("format")
-	if format.IsKnown() && !contains(pcam.Formats, format.AsString()) {
+	if format.IsKnown() && !slices.Contains(pcam.Formats, format.AsString()) {
 		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown dataset format",
 			Detail: fmt.Sprintf("format %q is not one of %q.", format.AsString(), pcam.Formats), Subject: at("format")})
 	}
@@ -236,13 +237,4 @@ func filesOf(digests map[string]string, split string) map[string]string {
 		return nil
 	}
 	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 
 	"github.com/zclconf/go-cty/cty"
@@ -134,15 +135,10 @@ func readSummary(path string) (*Summary, error) {
 // sortedSeeds orders seed keys numerically.
 func sortedSeeds(parts map[string]map[string]stages.Output) []string {
 	keys := sortedKeys(parts)
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0; j-- {
-			a, _ := strconv.ParseInt(keys[j-1], 10, 64)
-			b, _ := strconv.ParseInt(keys[j], 10, 64)
-			if a <= b {
-				break
-			}
-			keys[j-1], keys[j] = keys[j], keys[j-1]
-		}
-	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		a, _ := strconv.ParseInt(keys[i], 10, 64)
+		b, _ := strconv.ParseInt(keys[j], 10, 64)
+		return a < b
+	})
 	return keys
 }
