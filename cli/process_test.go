@@ -67,12 +67,7 @@ func TestKillDuringNode(t *testing.T) {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 
-	cmd := pcamflow(t, killed, "run", "p.hcl")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _ := startIn(t, killed, nil, "run", "p.hcl")
 	waitFor(t, filepath.Join(killed, "started"), 20*time.Second)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -181,6 +176,32 @@ func waitFor(t *testing.T, path string, timeout time.Duration) {
 
 func regexpMatch(pattern string, b []byte) bool {
 	return regexp.MustCompile(pattern).Match(b)
+}
+
+// startIn starts pcamflow in dir with extra environment variables; its combined output collects in
+// the returned buffer.
+func startIn(t *testing.T, dir string, env []string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := pcamflow(t, dir, args...)
+	cmd.Env = append(cmd.Env, env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out
+}
+
+// waitOutput waits until out contains s, failing the test after timeout.
+func waitOutput(t *testing.T, out *syncBuffer, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(out.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q did not appear within %s:\n%s", s, timeout, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a concurrent reader.

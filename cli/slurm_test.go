@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,13 +240,7 @@ command "slow" {
 }
 `)
 	env, _ := slurmEnv(t, dir)
-	cmd := pcamflow(t, dir, "run", "p.hcl")
-	cmd.Env = append(cmd.Env, env...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, buf := startIn(t, dir, env, "run", "p.hcl")
 	waitFor(t, filepath.Join(dir, "started"), 30*time.Second)
 	if out, err := exec.Command("scancel", "--name=pcamflow:command.slow").CombinedOutput(); err != nil {
 		t.Fatalf("scancel: %v %s", err, out)
@@ -282,21 +274,8 @@ command "waits" {
 		}
 	}
 	defer resume()
-	cmd = pcamflow(t, drained, "run", "p.hcl")
-	cmd.Env = append(cmd.Env, env...)
-	var out2 syncBuffer
-	cmd.Stdout, cmd.Stderr = &out2, &out2
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for !strings.Contains(out2.String(), "PENDING (") {
-		if ctx.Err() != nil {
-			t.Fatalf("no pending reason reported while the node was drained:\n%s", out2.String())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	cmd, out2 := startIn(t, drained, env, "run", "p.hcl")
+	waitOutput(t, out2, "PENDING (", 30*time.Second) // the runner says why the job waits
 	resume()
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("after resuming the node the run must finish: %v\n%s", err, out2.String())
@@ -386,20 +365,8 @@ command "long" {
 }
 `)
 	env, _ := slurmEnv(t, dir)
-	cmd := pcamflow(t, dir, "run", "p.hcl")
-	cmd.Env = append(cmd.Env, env...)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "-> RUNNING") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the job did not start:\n%s", out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	cmd, out := startIn(t, dir, env, "run", "p.hcl")
+	waitOutput(t, out, "-> RUNNING", 30*time.Second)
 	_ = cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	if err == nil || !strings.Contains(out.String(), "cancelled job(s)") {

@@ -52,19 +52,8 @@ func TestTrainKillResumeIsBitIdentical(t *testing.T) {
 	if out, err := pcamflow(t, clean, "run", "p.hcl", "-var", "epochs=6").CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
-	cmd := pcamflow(t, killed, "run", "p.hcl", "-var", "epochs=6")
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(120 * time.Second)
-	for !strings.Contains(out.String(), "epoch 2/6:") {
-		if time.Now().After(deadline) {
-			t.Fatalf("training did not reach epoch 2:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, out := startIn(t, killed, nil, "run", "p.hcl", "-var", "epochs=6")
+	waitOutput(t, out, "epoch 2/6:", 120*time.Second)
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
 	rerun, err := pcamflow(t, killed, "run", "p.hcl", "-var", "epochs=6").CombinedOutput()
