@@ -100,6 +100,13 @@ type Env struct {
 	Progress io.Writer
 	// Terminal says whether Progress is an interactive terminal (progress bars) or not (plain lines).
 	Terminal bool
+	// Children runs child nodes on behalf of this node (dynamic nodes, DESIGN.md §7); nil where the
+	// runner cannot offer it (verify re-executions, for example). Kinds that need it fail clearly
+	// when it is nil.
+	Children Children
+	// Budget, when positive, is the number of epochs this node runs before it stops (a child run
+	// to an ASHA rung; see ChildSpec.Budget). Only Budgeted kinds see a non-zero Budget.
+	Budget int
 }
 
 // Kind is one stage kind. Implementations must be stateless and safe for concurrent use.
