@@ -10,7 +10,12 @@ import (
 	"testing"
 )
 
-var once sync.Once
+var (
+	once sync.Once
+	// held keeps the locked file reachable: an unreachable *os.File is closed by its finalizer at
+	// the next garbage collection, which would release the lock in the middle of a test run.
+	held *os.File
+)
 
 // Lock takes, on the first call of a test process, an exclusive lock on a file in the temp folder
 // and keeps it until the process exits, so the cluster tests of different packages do not overlap.
@@ -25,6 +30,6 @@ func Lock(t testing.TB) {
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 			t.Logf("not serialising with other packages' Slurm tests: %v", err)
 		}
-		// f stays open, and locked, until the test process exits.
+		held = f // stays open, and locked, until the test process exits
 	})
 }
