@@ -42,25 +42,39 @@ func TestClassifyTable(t *testing.T) {
 	}
 }
 
-// TestClassifyRecordedAndSyntheticFixtures classifies scontrol records: failed, timeout and
-// cancelled were recorded from the real cluster; OOM, node failure and preemption are synthetic
-// because the local cluster cannot produce them (see testdata/README.md).
+// TestClassifyRecordedAndSyntheticFixtures classifies scontrol records recorded from the local
+// cluster (see testdata/README.md), with the job's log tail where Slurm puts the evidence there: an
+// OverMemoryKill job ends FAILED, and only its log says it exceeded its memory. The one synthetic
+// record is the OUT_OF_MEMORY state that cgroup enforcement (not available here) produces.
 func TestClassifyRecordedAndSyntheticFixtures(t *testing.T) {
-	for file, want := range map[string]Failure{
-		"scontrol_failed.txt":              FailureExit,
-		"scontrol_timeout.txt":             FailureTimeout,
-		"scontrol_cancelled.txt":           FailureCancelled,
-		"scontrol_synthetic_oom.txt":       FailureOutOfMemory,
-		"scontrol_synthetic_node_fail.txt": FailureNodeFail,
-		"scontrol_synthetic_preempted.txt": FailurePreempted,
+	for _, tc := range []struct {
+		file, log string
+		want      Failure
+	}{
+		{"scontrol_failed.txt", "", FailureExit},
+		{"scontrol_timeout.txt", "", FailureTimeout},
+		{"scontrol_cancelled.txt", "", FailureCancelled},
+		{"scontrol_oom.txt", "oom.log", FailureOutOfMemory},
+		{"scontrol_node_fail.txt", "", FailureNodeFail},
+		{"scontrol_preempted.txt", "", FailurePreempted},
+		{"scontrol_synthetic_oom.txt", "", FailureOutOfMemory},
 	} {
-		tasks, err := parseScontrol(fixture(t, file))
+		tasks, err := parseScontrol(fixture(t, tc.file))
 		if err != nil || len(tasks) != 1 {
-			t.Fatalf("%s: %v, %d tasks", file, err, len(tasks))
+			t.Fatalf("%s: %v, %d tasks", tc.file, err, len(tasks))
 		}
-		if got := Classify(tasks[0], ""); got != want {
-			t.Errorf("%s: Classify = %q, want %q", file, got, want)
+		tail := ""
+		if tc.log != "" {
+			tail = fixture(t, tc.log)
 		}
+		if got := Classify(tasks[0], tail); got != tc.want {
+			t.Errorf("%s: Classify = %q, want %q", tc.file, got, tc.want)
+		}
+	}
+	// Without its log an OverMemoryKill job looks like any job killed by a signal.
+	tasks, _ := parseScontrol(fixture(t, "scontrol_oom.txt"))
+	if got := Classify(tasks[0], ""); got != FailureExit {
+		t.Errorf("the OOM record without its log: Classify = %q, want %q", got, FailureExit)
 	}
 }
 

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // echoArgsEnv makes the test binary act as a tiny echo-args program: when set, the binary writes
@@ -12,11 +15,35 @@ import (
 // that arguments arrive verbatim through a rendered script.
 const echoArgsEnv = "PCAMFLOW_SLURM_ECHOARGS"
 
+// eatMemEnv makes the test binary allocate and touch the given number of MiB, then sleep: a job
+// that exceeds its --mem, for the out-of-memory test.
+const eatMemEnv = "PCAMFLOW_SLURM_EATMEM"
+
 func TestMain(m *testing.M) {
 	if path := os.Getenv(echoArgsEnv); path != "" {
 		os.Exit(echoArgs(path))
 	}
+	if mib := os.Getenv(eatMemEnv); mib != "" {
+		os.Exit(eatMemory(mib))
+	}
 	os.Exit(m.Run())
+}
+
+// eatMemory holds mib MiB of touched memory for a minute (the job is killed long before).
+func eatMemory(mib string) int {
+	n, err := strconv.Atoi(mib)
+	if err != nil || n <= 0 {
+		fmt.Fprintln(os.Stderr, "eatmem: bad size", mib)
+		return 2
+	}
+	buf := make([]byte, n<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	fmt.Printf("holding %d MiB\n", n)
+	time.Sleep(time.Minute)
+	runtime.KeepAlive(buf)
+	return 0
 }
 
 func echoArgs(path string) int {

@@ -90,8 +90,9 @@ func TestParseScontrolRecorded(t *testing.T) {
 		{"scontrol_cancelled.txt", "1010", StateCancelled, 0, 15, "/dev/null"},
 		{"scontrol_array.txt", "4_2", StateFailed, 1, 0, "/tmp/sl/4_2.out"},
 		{"scontrol_synthetic_oom.txt", "9001", StateOutOfMemory, 0, 125, "/tmp/sl/3.out"},
-		{"scontrol_synthetic_node_fail.txt", "9002", StateNodeFail, 0, 0, "/tmp/sl/3.out"},
-		{"scontrol_synthetic_preempted.txt", "9003", StatePreempted, 0, 15, "/tmp/sl/3.out"},
+		{"scontrol_oom.txt", "208", StateFailed, 0, 9, "/tmp/TestClusterOutOfMemoryIsClassified3911697311/001/208.out"},
+		{"scontrol_node_fail.txt", "206", StateNodeFail, 0, 0, "/tmp/TestClusterNodeFailureIsClassified1264964136/001/206.out"},
+		{"scontrol_preempted.txt", "203", StatePreempted, 0, 15, "/tmp/TestClusterPreemptionIsClassified262139905/001/203.out"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -22,10 +22,16 @@ type Event struct {
 	Reason string
 	// Outcome is set exactly once per task, on the event that finishes it.
 	Outcome *Outcome
+	// Requeued is set when Slurm put the task back into the queue to run it again: it was
+	// preempted or its node failed (jobs submitted with Requeue), or it was requeued by hand. Seen
+	// as PREEMPTED or NODE_FAIL, or as a RUNNING task that is PENDING again (the states between
+	// last less than a poll interval).
+	Requeued bool
 }
 
-// String renders the event for logs, e.g. "12_3 PENDING -> RUNNING" or
-// "12 PENDING (Nodes required for job are DOWN, DRAINED ...)".
+// String renders the event for logs, e.g. "12_3 PENDING -> RUNNING",
+// "12 PENDING (Nodes required for job are DOWN, DRAINED ...)" or
+// "12 RUNNING -> PENDING (BeginTime): requeued by Slurm, it will run again".
 func (e Event) String() string {
 	s := e.Key + " "
 	if e.From != e.To {
@@ -35,7 +41,24 @@ func (e Event) String() string {
 	if e.Reason != "" && e.Reason != "None" {
 		s += " (" + e.Reason + ")"
 	}
+	if e.Requeued {
+		s += ": requeued by Slurm, it will run again"
+	}
 	return s
+}
+
+// requeuedTransition reports whether a task going from one state to another was put back into the
+// queue by Slurm: only a requeue takes a task that started back to PENDING.
+// (A task seen PREEMPTED or NODE_FAIL first was reported as requeued on that event already.)
+func requeuedTransition(from, to State) bool {
+	if to != StatePending && to != StateRequeued {
+		return false
+	}
+	switch from {
+	case StateRunning, StateCompleting, StateConfiguring, StateSuspended:
+		return true
+	}
+	return false
 }
 
 // Stats counts the Slurm commands the Tracker caused.

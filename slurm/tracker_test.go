@@ -112,27 +112,60 @@ func TestTrackerClassifiesSimulatedFaults(t *testing.T) {
 	}
 }
 
+// TestTrackerRequeuedJobKeepsBeingWatched follows a requeueable job through preemption: with the
+// PREEMPTED state seen, and as the real cluster shows it at a 1 s poll (RUNNING, then PENDING
+// again). Either way the requeue is reported once and the job is watched until it completes.
 func TestTrackerRequeuedJobKeepsBeingWatched(t *testing.T) {
-	fc := &fakeClient{polls: [][]TaskStatus{
-		{ts("20", -1, "20", StateRunning, "None")},
-		{ts("20", -1, "20", StatePreempted, "None")},
-		{ts("20", -1, "20", StatePending, "BeginTime")},
-		{ts("20", -1, "20", StateCompleted, "None")},
-	}}
-	tr := NewTracker(fc)
-	if err := tr.Add("20", JobSpec{Command: []string{"true"}, Requeue: true}); err != nil {
+	for _, tc := range []struct {
+		name     string
+		states   []State
+		requeued int // index of the event that reports the requeue
+	}{
+		{"preempted seen", []State{StateRunning, StatePreempted, StatePending, StateRunning, StateCompleted}, 1},
+		{"node failure seen", []State{StateRunning, StateNodeFail, StatePending, StateRunning, StateCompleted}, 1},
+		{"back to pending", []State{StateRunning, StatePending, StateRunning, StateCompleted}, 1},
+		{"requeued state", []State{StateRunning, StateRequeued, StatePending, StateRunning, StateCompleted}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var polls [][]TaskStatus
+			for _, st := range tc.states {
+				reason := "None"
+				if st == StatePending {
+					reason = "BeginTime"
+				}
+				polls = append(polls, []TaskStatus{ts("20", -1, "20", st, reason)})
+			}
+			tr := NewTracker(&fakeClient{polls: polls})
+			if err := tr.Add("20", JobSpec{Command: []string{"true"}, Requeue: true}); err != nil {
+				t.Fatal(err)
+			}
+			events := pollAll(t, tr, len(tc.states))
+			var got []State
+			for i, e := range events {
+				got = append(got, e.To)
+				if e.Requeued != (i == tc.requeued) {
+					t.Errorf("event %d (%s): Requeued = %v", i, e, e.Requeued)
+				}
+			}
+			if !slices.Equal(got, tc.states) {
+				t.Errorf("states = %v, want %v", got, tc.states)
+			}
+			if s := events[tc.requeued].String(); !strings.Contains(s, "requeued by Slurm, it will run again") {
+				t.Errorf("requeue event reads %q", s)
+			}
+			if o := tr.Outcomes("20"); len(o) != 1 || o[0].Failed() {
+				t.Errorf("outcome = %+v", o)
+			}
+		})
+	}
+	// Without --requeue, PREEMPTED is final.
+	tr := NewTracker(&fakeClient{polls: [][]TaskStatus{{ts("21", -1, "21", StateRunning, "None")}, {ts("21", -1, "21", StatePreempted, "None")}}})
+	if err := tr.Add("21", JobSpec{Command: []string{"true"}}); err != nil {
 		t.Fatal(err)
 	}
-	events := pollAll(t, tr, 4)
-	var got []State
-	for _, e := range events {
-		got = append(got, e.To)
-	}
-	if !slices.Equal(got, []State{StateRunning, StatePreempted, StatePending, StateCompleted}) {
-		t.Errorf("states = %v", got)
-	}
-	if o := tr.Outcomes("20"); len(o) != 1 || o[0].Failed() {
-		t.Errorf("outcome = %+v", o)
+	events := pollAll(t, tr, 2)
+	if o := tr.Outcomes("21"); len(o) != 1 || o[0].Failure != FailurePreempted || events[1].Requeued {
+		t.Errorf("no-requeue preemption: outcome %+v, events %v", o, events)
 	}
 }
 

@@ -73,12 +73,14 @@ func (t *Tracker) observeJob(j *trackedJob, byKey map[string]TaskStatus, r *poll
 		task.missing = 0
 		from, oldReason := task.status.State, task.status.Reason
 		task.status = s
-		if s.State.IsTerminal() && !t.willRequeue(j, s.State) {
+		requeue := t.willRequeue(j, s.State)
+		if s.State.IsTerminal() && !requeue {
 			r.finishing = append(r.finishing, &taskRef{job: j, task: task, from: from})
 			continue
 		}
 		if from != s.State || oldReason != s.Reason {
-			r.events = append(r.events, Event{Key: k, JobID: s.JobID, TaskID: s.TaskID, From: from, To: s.State, Reason: s.Reason})
+			r.events = append(r.events, Event{Key: k, JobID: s.JobID, TaskID: s.TaskID, From: from, To: s.State, Reason: s.Reason,
+				Requeued: (requeue && from != s.State) || requeuedTransition(from, s.State)})
 		}
 	}
 }

@@ -1,0 +1,220 @@
+package slurm
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pcamflow/pcamflow/slurm/slurmtest"
+)
+
+// The tests in this file produce real faults on the local test cluster (scripts/slurm-local.sh
+// configures memory enforcement, preemption and a short SlurmdTimeout for them) and check that the
+// Tracker classifies each. They skip on any other cluster.
+
+// faultWait submits specs, watches them with one tracker until all are final, calling onEvent for
+// every event, and returns the tracker and the job ids in order.
+func faultWait(t *testing.T, timeout time.Duration, onEvent func(Event), specs ...JobSpec) (*Tracker, []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c := newCLI(t)
+	tr := NewTracker(c)
+	var ids []string
+	for _, spec := range specs {
+		id, err := c.Submit(ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Cancel(context.Background(), []string{id}) })
+		if err := tr.Add(id, spec); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := tr.Wait(ctx, pollInterval, onEvent); err != nil {
+		t.Fatalf("waiting for jobs %v: %v (tasks %+v)", ids, err, tr.Tasks())
+	}
+	return tr, ids
+}
+
+// recordEnv names a folder where the fault tests write what they observed, as the fixtures in
+// testdata were recorded: PCAMFLOW_SLURM_RECORD=$PWD/slurm/testdata go test -run 'Cluster.*IsClassified' ./slurm/
+const recordEnv = "PCAMFLOW_SLURM_RECORD"
+
+// recordJob logs scontrol's record of a job and, with PCAMFLOW_SLURM_RECORD set, writes it to
+// scontrol_NAME.txt there, and the job's log tail (if any) to NAME.log.
+func recordJob(t *testing.T, id, name, logTail string) {
+	out, _ := exec.Command("scontrol", "-o", "show", "job", id).CombinedOutput()
+	t.Logf("scontrol -o show job %s:\n%s", id, out)
+	dir := os.Getenv(recordEnv)
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scontrol_"+name+".txt"), out, 0o644); err != nil {
+		t.Error(err)
+	}
+	if logTail != "" {
+		if err := os.WriteFile(filepath.Join(dir, name+".log"), []byte(logTail), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// secondRun is a job command that runs for two minutes the first time and succeeds at once when
+// Slurm runs it again after a requeue.
+func secondRun(marker string) []string {
+	return []string{"sh", "-c", `if [ -e "$1" ]; then echo "second run"; exit 0; fi; touch "$1"; echo "first run"; sleep 120`, "sh", marker}
+}
+
+// TestClusterOutOfMemoryIsClassified runs a job that touches 256 MiB with --mem=64M: slurmstepd's
+// memory sampling (JobAcctGatherParams=OverMemoryKill, every second) kills it. Without cgroups Slurm
+// 22.05 ends such a job FAILED (reason JobLaunchFailure, signal 9), not OUT_OF_MEMORY; the log's
+// "Exceeded job memory limit" is what identifies it.
+func TestClusterOutOfMemoryIsClassified(t *testing.T) {
+	slurmtest.RequireFaultCluster(t)
+	t.Parallel()
+	dir := t.TempDir()
+	spec := JobSpec{Name: "pcamflow-test-oom", Mem: "64M", WorkDir: dir, Output: filepath.Join(dir, "%j.out"),
+		Command: []string{testBinary(t)}, Env: map[string]string{eatMemEnv: "256"}, ResultDir: filepath.Join(dir, "results")}
+	tr, ids := faultWait(t, 90*time.Second, nil, spec)
+	o := only(t, tr, ids[0])
+	recordJob(t, ids[0], "oom", o.LogTail)
+	if o.Failure != FailureOutOfMemory {
+		t.Fatalf("outcome = %+v, want out of memory; log tail:\n%s", o, o.LogTail)
+	}
+	if o.State != StateFailed && o.State != StateOutOfMemory {
+		t.Errorf("state %s, want FAILED (memory sampling) or OUT_OF_MEMORY (cgroup)", o.State)
+	}
+	msg := o.Err().Error()
+	for _, want := range []string{ids[0], "(out of memory)", "Exceeded job memory limit"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+// TestClusterPreemptionIsClassified runs two jobs in the preemptible partition and then one that
+// needs the whole node in the high-priority partition: the --no-requeue job ends PREEMPTED and is
+// classified so; the requeueable one goes back to the queue, the tracker keeps watching it, and its
+// second run completes.
+func TestClusterPreemptionIsClassified(t *testing.T) {
+	c := slurmtest.RequireFaultCluster(t)
+	if c.CPUs < 2 {
+		t.Skipf("node %s has %d CPU; the test runs two jobs side by side", c.Node, c.CPUs)
+	}
+	dir := t.TempDir()
+	final := JobSpec{Name: "pcamflow-test-preempted", Partition: slurmtest.PreemptPartition, WorkDir: dir,
+		Output: filepath.Join(dir, "%j.out"), Command: []string{"sh", "-c", "echo started; sleep 120"}, ResultDir: filepath.Join(dir, "results")}
+	requeued := JobSpec{Name: "pcamflow-test-preempt-requeue", Partition: slurmtest.PreemptPartition, Requeue: true, WorkDir: dir,
+		Output: filepath.Join(dir, "%j.out"), Command: secondRun(filepath.Join(dir, "ran")), ResultDir: filepath.Join(dir, "results")}
+	running := map[string]bool{}
+	var once sync.Once
+	var requeueEvents []Event
+	onEvent := func(e Event) {
+		if e.To == StateRunning {
+			running[e.JobID] = true
+		}
+		if len(running) == 2 {
+			once.Do(func() { c.Preempt(t, 2*time.Second) })
+		}
+		if e.Requeued {
+			requeueEvents = append(requeueEvents, e)
+		}
+	}
+	start := time.Now()
+	tr, ids := faultWait(t, 120*time.Second, onEvent, final, requeued)
+	t.Logf("preemption and requeue took %s", time.Since(start).Round(time.Second))
+	o := only(t, tr, ids[0])
+	recordJob(t, ids[0], "preempted", "")
+	if o.Failure != FailurePreempted || o.State != StatePreempted {
+		t.Fatalf("the --no-requeue job: outcome %+v, want PREEMPTED", o)
+	}
+	if !o.Failure.Retryable() || !strings.Contains(o.LogTail, "DUE TO PREEMPTION") {
+		t.Errorf("preempted outcome: retryable %v, log tail %q", o.Failure.Retryable(), o.LogTail)
+	}
+	r := only(t, tr, ids[1])
+	if r.Failed() || r.State != StateCompleted {
+		t.Fatalf("the requeued job: outcome %+v, err %v", r, r.Err())
+	}
+	if len(requeueEvents) != 1 || requeueEvents[0].JobID != ids[1] {
+		t.Errorf("requeue events %v, want one for job %s", requeueEvents, ids[1])
+	}
+	if n := slurmtest.Restarts(ids[1]); n != 1 {
+		t.Errorf("Slurm restarted job %s %d times, want 1", ids[1], n)
+	}
+	if log, _ := os.ReadFile(filepath.Join(dir, ids[1]+".out")); !strings.Contains(string(log), "second run") {
+		t.Errorf("the requeued job's log %q lacks its second run", log)
+	}
+}
+
+// TestClusterNodeFailureIsClassified kills the node (slurmd and the jobs' processes, SIGKILL) under
+// two running jobs. After SlurmdTimeout slurmctld sets the node DOWN: the --no-requeue job ends
+// NODE_FAIL and is classified so; the node is brought back, and the requeueable job runs again and
+// completes while the tracker keeps watching it.
+func TestClusterNodeFailureIsClassified(t *testing.T) {
+	c := slurmtest.RequireFaultCluster(t)
+	c.NeedRoot(t)
+	if c.CPUs < 2 {
+		t.Skipf("node %s has %d CPU; the test runs two jobs side by side", c.Node, c.CPUs)
+	}
+	dir := t.TempDir()
+	final := JobSpec{Name: "pcamflow-test-nodefail", WorkDir: dir, Output: filepath.Join(dir, "%j.out"),
+		Command: []string{"sh", "-c", "echo started; sleep 300"}, ResultDir: filepath.Join(dir, "results")}
+	requeued := JobSpec{Name: "pcamflow-test-nodefail-requeue", Requeue: true, WorkDir: dir, Output: filepath.Join(dir, "%j.out"),
+		Command: secondRun(filepath.Join(dir, "ran")), ResultDir: filepath.Join(dir, "results")}
+	running := map[string]bool{}
+	var killOnce, restoreOnce sync.Once
+	var killed time.Time
+	var requeueEvents []Event
+	onEvent := func(e Event) {
+		if e.To == StateRunning {
+			running[e.JobID] = true
+		}
+		if len(running) == 2 {
+			killOnce.Do(func() {
+				var jobs []string
+				for id := range running {
+					jobs = append(jobs, id)
+				}
+				c.KillNode(t, jobs...)
+				killed = time.Now()
+			})
+		}
+		if e.Requeued {
+			requeueEvents = append(requeueEvents, e)
+		}
+		if e.Outcome != nil && e.Outcome.Failure == FailureNodeFail {
+			restoreOnce.Do(func() {
+				t.Logf("node failure detected %s after the kill", time.Since(killed).Round(time.Second))
+				c.RestoreNode(t)
+			})
+		}
+	}
+	start := time.Now()
+	tr, ids := faultWait(t, 150*time.Second, onEvent, final, requeued)
+	t.Logf("node failure, restore and requeue took %s", time.Since(start).Round(time.Second))
+	o := only(t, tr, ids[0])
+	recordJob(t, ids[0], "node_fail", "")
+	if o.Failure != FailureNodeFail || o.State != StateNodeFail {
+		t.Fatalf("the --no-requeue job: outcome %+v, want NODE_FAIL", o)
+	}
+	if msg := o.Err().Error(); !strings.Contains(msg, "(node failure): state NODE_FAIL") || !o.Failure.Retryable() {
+		t.Errorf("node failure error: %s", msg)
+	}
+	r := only(t, tr, ids[1])
+	if r.Failed() || r.State != StateCompleted {
+		t.Fatalf("the requeued job: outcome %+v, err %v", r, r.Err())
+	}
+	if len(requeueEvents) != 1 || requeueEvents[0].JobID != ids[1] {
+		t.Errorf("requeue events %v, want one for job %s", requeueEvents, ids[1])
+	}
+	if log, _ := os.ReadFile(filepath.Join(dir, ids[1]+".out")); !strings.Contains(string(log), "second run") {
+		t.Errorf("the requeued job's log %q lacks its second run", log)
+	}
+}
