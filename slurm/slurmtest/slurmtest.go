@@ -87,7 +87,16 @@ func RequireFaultCluster(t testing.TB) *Cluster {
 	if c.Node == "" || c.CPUs < 1 || c.SlurmdPidFile == "" {
 		t.Skipf("cannot tell the node, its CPUs or slurmd's pid file (sinfo: %q)", out)
 	}
-	c.WaitNodeUsable(t, 60*time.Second) // a fault test of an earlier process may have left it down
+	// A fault test of an earlier process that was killed (test timeout) may have left the node
+	// without slurmd, or down.
+	if os.Geteuid() == 0 {
+		c.RestoreNode(t)
+	} else {
+		c.WaitNodeUsable(t, 60*time.Second)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
 	return c
 }
 
