@@ -99,36 +99,83 @@ func TestClusterOutOfMemoryIsClassified(t *testing.T) {
 	}
 }
 
+// faultPair is two jobs that run side by side when a fault strikes: one submitted --no-requeue,
+// for which the fault is final, and a requeueable one whose second run succeeds.
+type faultPair struct {
+	dir             string
+	final, requeued JobSpec
+	running         map[string]bool
+	requeues        []Event
+	strike          sync.Once
+}
+
+func newFaultPair(t *testing.T, c *slurmtest.Cluster, name, partition string) *faultPair {
+	if c.CPUs < 2 {
+		t.Skipf("node %s has %d CPU; the test runs two jobs side by side", c.Node, c.CPUs)
+	}
+	dir := t.TempDir()
+	spec := func(suffix string, requeue bool, cmd []string) JobSpec {
+		return JobSpec{Name: "pcamflow-test-" + name + suffix, Partition: partition, Requeue: requeue, WorkDir: dir,
+			Output: filepath.Join(dir, "%j.out"), Command: cmd, ResultDir: filepath.Join(dir, "results")}
+	}
+	return &faultPair{dir: dir, running: map[string]bool{},
+		final:    spec("", false, []string{"sh", "-c", "echo started; sleep 300"}),
+		requeued: spec("-requeue", true, secondRun(filepath.Join(dir, "ran")))}
+}
+
+// watch returns an event handler that calls strike once with both job ids as soon as both run,
+// notes requeue events, and passes every event to more (if not nil).
+func (p *faultPair) watch(strike func(jobs []string), more func(Event)) func(Event) {
+	return func(e Event) {
+		if e.To == StateRunning {
+			p.running[e.JobID] = true
+		}
+		if len(p.running) == 2 {
+			p.strike.Do(func() {
+				var jobs []string
+				for id := range p.running {
+					jobs = append(jobs, id)
+				}
+				strike(jobs)
+			})
+		}
+		if e.Requeued {
+			p.requeues = append(p.requeues, e)
+		}
+		if more != nil {
+			more(e)
+		}
+	}
+}
+
+// checkRequeued checks that the requeueable job was requeued once, ran again and completed.
+func (p *faultPair) checkRequeued(t *testing.T, tr *Tracker, id string) {
+	t.Helper()
+	r := only(t, tr, id)
+	if r.Failed() || r.State != StateCompleted {
+		t.Fatalf("the requeued job: outcome %+v, err %v", r, r.Err())
+	}
+	if len(p.requeues) != 1 || p.requeues[0].JobID != id {
+		t.Errorf("requeue events %v, want one for job %s", p.requeues, id)
+	}
+	if n := slurmtest.Restarts(id); n != 1 {
+		t.Errorf("Slurm restarted job %s %d times, want 1", id, n)
+	}
+	if log, _ := os.ReadFile(filepath.Join(p.dir, id+".out")); !strings.Contains(string(log), "second run") {
+		t.Errorf("the requeued job's log %q lacks its second run", log)
+	}
+}
+
 // TestClusterPreemptionIsClassified runs two jobs in the preemptible partition and then one that
 // needs the whole node in the high-priority partition: the --no-requeue job ends PREEMPTED and is
 // classified so; the requeueable one goes back to the queue, the tracker keeps watching it, and its
 // second run completes.
 func TestClusterPreemptionIsClassified(t *testing.T) {
 	c := slurmtest.RequireFaultCluster(t)
-	if c.CPUs < 2 {
-		t.Skipf("node %s has %d CPU; the test runs two jobs side by side", c.Node, c.CPUs)
-	}
-	dir := t.TempDir()
-	final := JobSpec{Name: "pcamflow-test-preempted", Partition: slurmtest.PreemptPartition, WorkDir: dir,
-		Output: filepath.Join(dir, "%j.out"), Command: []string{"sh", "-c", "echo started; sleep 120"}, ResultDir: filepath.Join(dir, "results")}
-	requeued := JobSpec{Name: "pcamflow-test-preempt-requeue", Partition: slurmtest.PreemptPartition, Requeue: true, WorkDir: dir,
-		Output: filepath.Join(dir, "%j.out"), Command: secondRun(filepath.Join(dir, "ran")), ResultDir: filepath.Join(dir, "results")}
-	running := map[string]bool{}
-	var once sync.Once
-	var requeueEvents []Event
-	onEvent := func(e Event) {
-		if e.To == StateRunning {
-			running[e.JobID] = true
-		}
-		if len(running) == 2 {
-			once.Do(func() { c.Preempt(t, 2*time.Second) })
-		}
-		if e.Requeued {
-			requeueEvents = append(requeueEvents, e)
-		}
-	}
+	p := newFaultPair(t, c, "preempted", slurmtest.PreemptPartition)
 	start := time.Now()
-	tr, ids := faultWait(t, 120*time.Second, onEvent, final, requeued)
+	onEvent := p.watch(func([]string) { c.Preempt(t, 2*time.Second) }, nil)
+	tr, ids := faultWait(t, 120*time.Second, onEvent, p.final, p.requeued)
 	t.Logf("preemption and requeue took %s", time.Since(start).Round(time.Second))
 	o := only(t, tr, ids[0])
 	recordJob(t, ids[0], "preempted", "")
@@ -138,19 +185,7 @@ func TestClusterPreemptionIsClassified(t *testing.T) {
 	if !o.Failure.Retryable() || !strings.Contains(o.LogTail, "DUE TO PREEMPTION") {
 		t.Errorf("preempted outcome: retryable %v, log tail %q", o.Failure.Retryable(), o.LogTail)
 	}
-	r := only(t, tr, ids[1])
-	if r.Failed() || r.State != StateCompleted {
-		t.Fatalf("the requeued job: outcome %+v, err %v", r, r.Err())
-	}
-	if len(requeueEvents) != 1 || requeueEvents[0].JobID != ids[1] {
-		t.Errorf("requeue events %v, want one for job %s", requeueEvents, ids[1])
-	}
-	if n := slurmtest.Restarts(ids[1]); n != 1 {
-		t.Errorf("Slurm restarted job %s %d times, want 1", ids[1], n)
-	}
-	if log, _ := os.ReadFile(filepath.Join(dir, ids[1]+".out")); !strings.Contains(string(log), "second run") {
-		t.Errorf("the requeued job's log %q lacks its second run", log)
-	}
+	p.checkRequeued(t, tr, ids[1])
 }
 
 // TestClusterNodeFailureIsClassified kills the node (slurmd and the jobs' processes, SIGKILL) under
@@ -160,44 +195,22 @@ func TestClusterPreemptionIsClassified(t *testing.T) {
 func TestClusterNodeFailureIsClassified(t *testing.T) {
 	c := slurmtest.RequireFaultCluster(t)
 	c.NeedRoot(t)
-	if c.CPUs < 2 {
-		t.Skipf("node %s has %d CPU; the test runs two jobs side by side", c.Node, c.CPUs)
-	}
-	dir := t.TempDir()
-	final := JobSpec{Name: "pcamflow-test-nodefail", WorkDir: dir, Output: filepath.Join(dir, "%j.out"),
-		Command: []string{"sh", "-c", "echo started; sleep 300"}, ResultDir: filepath.Join(dir, "results")}
-	requeued := JobSpec{Name: "pcamflow-test-nodefail-requeue", Requeue: true, WorkDir: dir, Output: filepath.Join(dir, "%j.out"),
-		Command: secondRun(filepath.Join(dir, "ran")), ResultDir: filepath.Join(dir, "results")}
-	running := map[string]bool{}
-	var killOnce, restoreOnce sync.Once
+	p := newFaultPair(t, c, "nodefail", "")
 	var killed time.Time
-	var requeueEvents []Event
-	onEvent := func(e Event) {
-		if e.To == StateRunning {
-			running[e.JobID] = true
-		}
-		if len(running) == 2 {
-			killOnce.Do(func() {
-				var jobs []string
-				for id := range running {
-					jobs = append(jobs, id)
-				}
-				c.KillNode(t, jobs...)
-				killed = time.Now()
-			})
-		}
-		if e.Requeued {
-			requeueEvents = append(requeueEvents, e)
-		}
+	var restore sync.Once
+	onEvent := p.watch(func(jobs []string) {
+		c.KillNode(t, jobs...)
+		killed = time.Now()
+	}, func(e Event) {
 		if e.Outcome != nil && e.Outcome.Failure == FailureNodeFail {
-			restoreOnce.Do(func() {
+			restore.Do(func() {
 				t.Logf("node failure detected %s after the kill", time.Since(killed).Round(time.Second))
 				c.RestoreNode(t)
 			})
 		}
-	}
+	})
 	start := time.Now()
-	tr, ids := faultWait(t, 150*time.Second, onEvent, final, requeued)
+	tr, ids := faultWait(t, 150*time.Second, onEvent, p.final, p.requeued)
 	t.Logf("node failure, restore and requeue took %s", time.Since(start).Round(time.Second))
 	o := only(t, tr, ids[0])
 	recordJob(t, ids[0], "node_fail", "")
@@ -207,14 +220,5 @@ func TestClusterNodeFailureIsClassified(t *testing.T) {
 	if msg := o.Err().Error(); !strings.Contains(msg, "(node failure): state NODE_FAIL") || !o.Failure.Retryable() {
 		t.Errorf("node failure error: %s", msg)
 	}
-	r := only(t, tr, ids[1])
-	if r.Failed() || r.State != StateCompleted {
-		t.Fatalf("the requeued job: outcome %+v, err %v", r, r.Err())
-	}
-	if len(requeueEvents) != 1 || requeueEvents[0].JobID != ids[1] {
-		t.Errorf("requeue events %v, want one for job %s", requeueEvents, ids[1])
-	}
-	if log, _ := os.ReadFile(filepath.Join(dir, ids[1]+".out")); !strings.Contains(string(log), "second run") {
-		t.Errorf("the requeued job's log %q lacks its second run", log)
-	}
+	p.checkRequeued(t, tr, ids[1])
 }
