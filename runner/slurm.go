@@ -97,7 +97,7 @@ type slurmExec struct {
 // group is nodes that go to Slurm as one job, or one job array.
 type group struct {
 	name    string              // file name of its nodes and spec files, e.g. "command.fan"
-	label   string              // what the output calls it: a stage address, or "PARENT children"
+	label   string              // what the output calls it: a stage address, or PARENT.trial
 	res     pipelines.Resources // sbatch options
 	array   bool                // an array even for one node
 	nodes   []*prepared
@@ -235,7 +235,7 @@ func (se *slurmExec) runChildren(ctx context.Context, c *children, call int, ns 
 		if len(bases) > 1 {
 			name += fmt.Sprintf("-%d", bi+1)
 		}
-		g := &group{name: name, label: c.parent.addr() + " children", res: res, array: true, retries: res.Retries}
+		g := &group{name: name, label: c.parent.addr() + ".trial", res: res, array: true, retries: res.Retries}
 		for _, i := range idx {
 			nr, err := se.x.rec.started(ns[i], state.Slurm, results[i].Reasons, "")
 			if err != nil {

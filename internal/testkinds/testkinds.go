@@ -24,7 +24,7 @@ import (
 )
 
 // All returns the test kinds.
-func All() []stages.Kind { return []stages.Kind{Fanout{}, Counter{}} }
+func All() []stages.Kind { return []stages.Kind{Fanout{}, Counter{}, Seeded{}} }
 
 // Fanout is the "fanout" test kind. Its node asks Env.Children to run `count` children of the stage
 // named by `base`, in `batches` Run calls, at most `parallel` at once, and writes one line per child
@@ -334,5 +334,101 @@ counter "under_test" {
   epochs = 0
 }
 `},
+	}
+}
+
+// Seeded is the "seeded" test kind: a stages.Seeded kind whose seed nodes write their seed to
+// value.txt and whose aggregate node writes every seed's value, one per line, to all.txt.
+type Seeded struct{}
+
+var (
+	_ stages.Seeded   = Seeded{}
+	_ stages.Fixtured = Seeded{}
+)
+
+// Name implements stages.Kind.
+func (Seeded) Name() string { return "seeded" }
+
+// Version implements stages.Kind.
+func (Seeded) Version() string { return "1" }
+
+// Doc implements stages.Kind.
+func (Seeded) Doc() string { return "Test kind: one node per seed plus an aggregate." }
+
+// Attrs implements stages.Kind.
+func (Seeded) Attrs() []stages.Attr {
+	return []stages.Attr{
+		{Name: "seeds", Type: cty.List(cty.Number), Default: cty.NullVal(cty.List(cty.Number)), Doc: "Seeds."},
+		{Name: "fail", Type: cty.Bool, Default: cty.False, Doc: "Fail every seed node."},
+	}
+}
+
+// Expose implements stages.Kind.
+func (Seeded) Expose(_ cty.Value, outs map[string]stages.Output) cty.Value {
+	if outs == nil {
+		return cty.ObjectVal(map[string]cty.Value{"value": cty.UnknownVal(cty.String)})
+	}
+	return cty.ObjectVal(map[string]cty.Value{"value": cty.StringVal(outs["value.txt"].Path)})
+}
+
+// Prepare implements stages.Kind.
+func (Seeded) Prepare(cty.Value, stages.RangeFunc) (*stages.Task, hcl.Diagnostics) {
+	return &stages.Task{Outputs: map[string]stages.Output{"value.txt": {}}}, nil
+}
+
+// Execute implements stages.Kind.
+func (Seeded) Execute(_ context.Context, env *stages.Env) error {
+	if env.Config.GetAttr("fail").True() {
+		return errors.New("failing on purpose")
+	}
+	return os.WriteFile(env.OutputPaths["value.txt"], []byte(strconv.FormatInt(env.Seed, 10)+"\n"), 0o644)
+}
+
+// SeedsAttr implements stages.Seeded.
+func (Seeded) SeedsAttr() string { return "seeds" }
+
+// AggregateOutputs implements stages.Seeded.
+func (Seeded) AggregateOutputs() map[string]stages.Output { return map[string]stages.Output{"all.txt": {}} }
+
+// Aggregate implements stages.Seeded.
+func (Seeded) Aggregate(_ context.Context, env *stages.Env) error {
+	var seeds []string
+	for s := range env.Parts {
+		seeds = append(seeds, s)
+	}
+	sort.Slice(seeds, func(i, j int) bool { a, _ := strconv.Atoi(seeds[i]); b, _ := strconv.Atoi(seeds[j]); return a < b })
+	var b strings.Builder
+	for _, s := range seeds {
+		data, err := os.ReadFile(env.Parts[s]["value.txt"].Path)
+		if err != nil {
+			return err
+		}
+		b.Write(data)
+	}
+	return os.WriteFile(env.OutputPaths["all.txt"], []byte(b.String()), 0o644)
+}
+
+// ExposeAggregate implements stages.Seeded.
+func (Seeded) ExposeAggregate(_ cty.Value, outs map[string]stages.Output, _ map[string]map[string]stages.Output) cty.Value {
+	if outs == nil {
+		return cty.ObjectVal(map[string]cty.Value{"all": cty.UnknownVal(cty.String)})
+	}
+	return cty.ObjectVal(map[string]cty.Value{"all": cty.StringVal(outs["all.txt"].Path)})
+}
+
+// Fixture implements stages.Fixtured.
+func (Seeded) Fixture() stages.Fixture {
+	return stages.Fixture{
+		Pipeline: `
+seeded "under_test" {
+  seeds = [1, 2]
+}
+`,
+		Failing: `
+seeded "under_test" {
+  seeds = [1, 2]
+  fail  = true
+}
+`,
 	}
 }
