@@ -388,7 +388,9 @@ func (Seeded) Execute(_ context.Context, env *stages.Env) error {
 func (Seeded) SeedsAttr() string { return "seeds" }
 
 // AggregateOutputs implements stages.Seeded.
-func (Seeded) AggregateOutputs() map[string]stages.Output { return map[string]stages.Output{"all.txt": {}} }
+func (Seeded) AggregateOutputs() map[string]stages.Output {
+	return map[string]stages.Output{"all.txt": {}}
+}
 
 // Aggregate implements stages.Seeded.
 func (Seeded) Aggregate(_ context.Context, env *stages.Env) error {
