@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/pcamflow/pcamflow/cache"
@@ -140,4 +141,23 @@ func (r *Runner) cachedUpstream(target *pipelines.Node) (*exposures, map[string]
 		return nil, nil, err
 	}
 	return ex, records, nil
+}
+
+// Configuration returns the evaluated configuration and the prepared task of the node at addr,
+// whose upstream nodes must all be cached (after a run). The kind conformance suite
+// (stages/kindtest) checks a kind's Expose with them.
+func (r *Runner) Configuration(addr string) (cty.Value, *stages.Task, error) {
+	target, ok := r.p.Node(addr)
+	if !ok {
+		return cty.NilVal, nil, fmt.Errorf("no node %q in pipeline %s", addr, r.p.Name)
+	}
+	ex, records, err := r.cachedUpstream(target)
+	if err != nil {
+		return cty.NilVal, nil, err
+	}
+	n, err := r.prepare(target, ex.stageValues(target), records)
+	if err != nil {
+		return cty.NilVal, nil, err
+	}
+	return n.cfg, n.task, nil
 }

@@ -58,7 +58,7 @@ func (r *Runner) Verify(ctx context.Context, addr, runID string) ([]Twin, error)
 
 // verifyNode re-executes one cached node into scratch space and compares its outputs.
 func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID string) (Twin, error) {
-	n, rec, err := r.cachedNode(node)
+	n, rec, x, err := r.cachedNode(node, runID)
 	if err != nil {
 		return Twin{}, err
 	}
@@ -68,7 +68,7 @@ func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID str
 	}
 	defer os.RemoveAll(resume)
 	logPath := filepath.Join(r.store.Root(), "logs", runID, "verify."+logName(node.Addr))
-	env, cleanup, err := r.runKind(ctx, n, nil, logPath, resume)
+	env, cleanup, err := r.runKind(ctx, n, x, logPath, resume)
 	defer cleanup()
 	tw := Twin{Node: node.Addr, RunID: rec.RunID, Match: true, LogPath: logPath}
 	if err != nil {
@@ -102,19 +102,28 @@ func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID str
 	return tw, nil
 }
 
-// cachedNode prepares a node whose upstream and itself are cached, as Exec does.
-func (r *Runner) cachedNode(target *pipelines.Node) (*prepared, *cache.Record, error) {
+// cachedNode prepares a node whose upstream and itself are cached, as Exec does. For a node that
+// runs children it also returns an execution that records nothing, through which its twin runs its
+// children (found in the cache when the node is reproducible).
+func (r *Runner) cachedNode(target *pipelines.Node, runID string) (*prepared, *cache.Record, *execution, error) {
 	ex, records, err := r.cachedUpstream(target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w; run the pipeline first, then verify", err)
+		return nil, nil, nil, fmt.Errorf("%w; run the pipeline first, then verify", err)
 	}
 	n, err := r.prepare(target, ex.stageValues(target), records)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", target.Addr, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", target.Addr, err)
 	}
 	rec, ok, err := r.store.GetRecord(n.key)
 	if n.key == "" || err != nil || !ok {
-		return nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", target.Addr)
+		return nil, nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", target.Addr)
 	}
-	return n, rec, r.restoreAll(target.Addr, rec)
+	var x *execution
+	if isSpawner(target) {
+		x = r.newExecution(runID)
+		close(x.done)
+		x.rec = newRecorder(nil, runID, r.opt.Out)
+		x.exposed, x.records = ex, records
+	}
+	return n, rec, x, r.restoreAll(target.Addr, rec)
 }
