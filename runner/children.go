@@ -335,7 +335,7 @@ func childConfig(s *pipelines.Stage, v cty.Value) (cty.Value, error) {
 	}
 	for name := range v.Type().AttributeTypes() {
 		if !declared[name] {
-			return cty.NilVal, fmt.Errorf("kind %s has no attribute %q%s", s.Kind.Name(), name,
+			return cty.NilVal, fmt.Errorf("kind %s has no attribute %q.%s", s.Kind.Name(), name,
 				pipelines.DidYouMean(name, attrNames(s.Kind)))
 		}
 	}

@@ -165,6 +165,7 @@ type fakeSlurm struct {
 	tasks  map[string]*slurm.TaskStatus // by task key
 	calls  atomic.Int64
 	failOn func(node string) bool // tasks whose node matches fail with exit 1 before running
+	hold   chan struct{}          // when set, tasks stay running until it is closed, then end without running
 }
 
 func newFakeSlurm(p *project, src string) *fakeSlurm {
@@ -198,6 +199,10 @@ func (f *fakeSlurm) Submit(_ context.Context, spec slurm.JobSpec) (string, error
 
 // runTask executes one task of a job like `pcamflow exec --nodes-file F --index I` would.
 func (f *fakeSlurm) runTask(spec slurm.JobSpec, id string, i int) {
+	if f.hold != nil {
+		<-f.hold
+		return
+	}
 	arg := func(name string) string {
 		for j, a := range spec.Command {
 			if a == name && j+1 < len(spec.Command) {
