@@ -440,3 +440,30 @@ seeded "s" {
 		t.Errorf("aggregate wrote %q", got)
 	}
 }
+
+// TestChildrenRunConcurrently has a parent call Run from several goroutines at once, each child
+// proposed by two concurrent calls: every child executes once, and every call gets its outcomes.
+func TestChildrenRunConcurrently(t *testing.T) {
+	p := newProject(t)
+	sum, out := p.run(`
+counter "base" {
+  tag = "base"
+}
+
+fanout "f" {
+  base       = "counter.base"
+  count      = 6
+  batches    = 3
+  parallel   = 3
+  concurrent = true
+}
+`, runner.Options{})
+	if !sum.OK() {
+		t.Fatalf("run failed:\n%s", out)
+	}
+	for i := range 6 {
+		if n := p.lines("epochs.log", string(rune('0'+i))+" epoch"); n != 3 {
+			t.Errorf("child %d ran %d epochs, want 3 (executed once):\n%s", i, n, p.read("epochs.log"))
+		}
+	}
+}

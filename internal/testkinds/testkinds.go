@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -57,6 +58,7 @@ func (Fanout) Attrs() []stages.Attr {
 		{Name: "budgets", Type: cty.List(cty.Number), Default: cty.ListValEmpty(cty.Number), Doc: "Budget of child i."},
 		{Name: "prune", Type: cty.Bool, Default: cty.False, Doc: "Prune every odd child after it ran."},
 		{Name: "seed_offset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "Added to the pipeline seed for every child."},
+		{Name: "concurrent", Type: cty.Bool, Default: cty.False, Doc: "Make every Run call twice, all calls at once (the same children proposed concurrently)."},
 	}
 }
 
@@ -120,6 +122,11 @@ func (Fanout) Execute(ctx context.Context, env *stages.Env) error {
 		}
 	}
 	per := (count + batches - 1) / batches
+	if env.Config.GetAttr("concurrent").True() {
+		if err := runConcurrently(ctx, env.Children, specs, per); err != nil {
+			return err
+		}
+	}
 	var lines []string
 	for start := 0; start < count; start += per {
 		batch := specs[start:min(start+per, count)]
@@ -180,6 +187,33 @@ fanout "under_test" {
 }
 `},
 	}
+}
+
+// runConcurrently makes every Run call twice, all at once, and fails when an outcome failed.
+func runConcurrently(ctx context.Context, children stages.Children, specs []stages.ChildSpec, per int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(specs))
+	for range 2 {
+		for start := 0; start < len(specs); start += per {
+			wg.Add(1)
+			go func(batch []stages.ChildSpec) {
+				defer wg.Done()
+				outs, err := children.Run(ctx, batch)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, o := range outs {
+					if o.State == stages.ChildFailed {
+						errs <- fmt.Errorf("%s failed: %v", o.Addr, o.Err)
+					}
+				}
+			}(specs[start:min(start+per, len(specs))])
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // childConfig derives child i's configuration from the base stage's.
