@@ -433,7 +433,9 @@ type reconcileClient struct {
 	cancelled []string
 }
 
-func (c *reconcileClient) Poll(context.Context, []string) ([]slurm.TaskStatus, error) { return c.tasks, nil }
+func (c *reconcileClient) Poll(context.Context, []string) ([]slurm.TaskStatus, error) {
+	return c.tasks, nil
+}
 func (c *reconcileClient) Cancel(_ context.Context, ids []string) error {
 	c.cancelled = append(c.cancelled, ids...)
 	return nil
