@@ -28,7 +28,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		return usageError(e.stderr, "verify needs a stage or node address, e.g. pcamflow verify train.mlp")
 	}
 	addr := pos[len(pos)-1]
-	sess, code := e.open(pos[:len(pos)-1], lo, false, runner.Options{Out: e.stderr})
+	sess, code := e.open(pos[:len(pos)-1], lo, false, withProcessOptions(runner.Options{Out: e.stderr}, 0))
 	if sess == nil {
 		return code
 	}
