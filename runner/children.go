@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -79,8 +80,10 @@ type children struct {
 }
 
 var (
-	_ stages.Children   = (*children)(nil)
-	_ stages.ChildBases = (*children)(nil)
+	_ stages.Children       = (*children)(nil)
+	_ stages.ChildBases     = (*children)(nil)
+	_ stages.ChildReferents = (*children)(nil)
+	_ stages.ChildWaves     = (*children)(nil)
 )
 
 func newChildren(x *execution, parent *prepared) *children {
@@ -279,6 +282,32 @@ func (c *children) BaseConfig(addr string) (cty.Value, error) {
 	}
 	return withoutSeeds(base, cfg), nil
 }
+
+// Referent implements stages.ChildReferents.
+func (c *children) Referent(attr string) (string, error) {
+	s := c.parent.stage
+	a, ok := s.Attrs[attr]
+	if !ok {
+		return "", fmt.Errorf("%s has no attribute %q", s.Addr, attr)
+	}
+	for _, tr := range a.Expr.Variables() {
+		if len(tr) < 2 {
+			continue
+		}
+		name, ok := tr[1].(hcl.TraverseAttr)
+		if !ok {
+			continue
+		}
+		addr := tr.RootName() + "." + name.Name
+		if _, ok := c.x.r.p.Stage(addr); ok {
+			return addr, nil
+		}
+	}
+	return "", fmt.Errorf("attribute %q of %s refers to no stage", attr, s.Addr)
+}
+
+// Waves implements stages.ChildWaves.
+func (c *children) Waves() bool { return c.where == state.Slurm }
 
 // baseNode is the node a child of stage s is a variant of: its first node that is not an aggregate.
 func baseNode(s *pipelines.Stage) *pipelines.Node {

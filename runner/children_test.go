@@ -389,6 +389,9 @@ fanout "f" {
 	if len(children(sum, "fanout.f")) != 4 {
 		t.Errorf("children: %v", nodeNames(sum))
 	}
+	if log := p.read(result(t, sum, "fanout.f").LogPath[len(p.dir)+1:]); !strings.Contains(log, "waves: true") {
+		t.Errorf("a parent whose children run on Slurm is not told that its Run calls are waves:\n%s", log)
+	}
 	// Grow the parent to 6 children: the 4 known ones are hits, the 2 new ones one array.
 	src6 := strings.Replace(src, "count    = 4", "count    = 6", 1)
 	fs.src = src6
@@ -465,5 +468,27 @@ fanout "f" {
 		if n := p.lines("epochs.log", string(rune('0'+i))+" epoch"); n != 3 {
 			t.Errorf("child %d ran %d epochs, want 3 (executed once):\n%s", i, n, p.read("epochs.log"))
 		}
+	}
+}
+
+// TestChildReferentsAndWaves checks the optional interfaces of the runner's Children: a parent
+// names its base by a reference, and learns whether its Run calls become Slurm arrays.
+func TestChildReferentsAndWaves(t *testing.T) {
+	p := newProject(t)
+	sum, out := p.run(`
+counter "base" {
+  tag = "base"
+}
+
+fanout "f" {
+  base_ref = counter.base
+  count    = 2
+}
+`, runner.Options{})
+	if !sum.OK() || len(children(sum, "fanout.f")) != 2 {
+		t.Fatalf("a parent naming its base by reference:\n%s", out)
+	}
+	if log := p.read(result(t, sum, "fanout.f").LogPath[len(p.dir)+1:]); !strings.Contains(log, "waves: false") {
+		t.Errorf("a local parent's children are not waves:\n%s", log)
 	}
 }

@@ -87,3 +87,21 @@ type ChildBases interface {
 	// attribute (of a Seeded kind) null. The stage's upstream nodes must have run in this run.
 	BaseConfig(addr string) (cty.Value, error)
 }
+
+// ChildReferents is implemented by the runner's Children: it names the stage an attribute of the
+// parent's configuration refers to, so that a parent whose base is written as a reference
+// (base = train.cnn) can name it in ChildSpec.Base.
+type ChildReferents interface {
+	// Referent returns the address of the stage the named attribute of the parent's block refers
+	// to (its first reference to a stage), or an error when it refers to none.
+	Referent(attr string) (string, error)
+}
+
+// ChildWaves is implemented by the runner's Children: it says whether every Run call becomes one
+// Slurm job array, in which case a parent that proposes trials one by one should batch them into
+// waves instead.
+type ChildWaves interface {
+	// Waves reports whether each Run call is one Slurm job array (true) or the children run
+	// locally, each as soon as a slot is free (false).
+	Waves() bool
+}

@@ -51,7 +51,8 @@ func (Fanout) Doc() string { return "Test kind: runs children of another stage (
 // Attrs implements stages.Kind.
 func (Fanout) Attrs() []stages.Attr {
 	return []stages.Attr{
-		{Name: "base", Type: cty.String, Required: true, Doc: "Address of the stage the children are variants of."},
+		{Name: "base", Type: cty.String, Default: cty.StringVal(""), Doc: "Address of the stage the children are variants of."},
+		{Name: "base_ref", Type: cty.DynamicPseudoType, Default: cty.NullVal(cty.DynamicPseudoType), Doc: "A reference to the base stage instead of base (its address comes from stages.ChildReferents)."},
 		{Name: "count", Type: cty.Number, Default: cty.NumberIntVal(2), Doc: "Number of children."},
 		{Name: "parallel", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "Children at once (0: -j)."},
 		{Name: "batches", Type: cty.Number, Default: cty.NumberIntVal(1), Doc: "Run calls the children are split into."},
@@ -100,6 +101,20 @@ func (Fanout) Execute(ctx context.Context, env *stages.Env) error {
 		return errors.New("the runner's Children does not implement stages.ChildBases")
 	}
 	baseAddr := env.Config.GetAttr("base").AsString()
+	if !env.Config.GetAttr("base_ref").IsNull() {
+		refs, ok := env.Children.(stages.ChildReferents)
+		if !ok {
+			return errors.New("the runner's Children does not implement stages.ChildReferents")
+		}
+		addr, err := refs.Referent("base_ref")
+		if err != nil {
+			return err
+		}
+		baseAddr = addr
+	}
+	if w, ok := env.Children.(stages.ChildWaves); ok {
+		fmt.Fprintf(env.Log, "waves: %v\n", w.Waves())
+	}
 	base, err := bases.BaseConfig(baseAddr)
 	if err != nil {
 		return err
