@@ -492,3 +492,36 @@ fanout "f" {
 		t.Errorf("a local parent's children are not waves:\n%s", log)
 	}
 }
+
+// TestCachedParentRestoresChildren deletes the outputs of a cached parent's children: the next run
+// restores them (the parent's result points at them), and when a child's record is gone the parent
+// is no longer cached and runs again, finding the other children in the cache.
+func TestCachedParentRestoresChildren(t *testing.T) {
+	p := newProject(t)
+	src := leaf + `
+fanout "f" {
+  base  = "command.leaf"
+  count = 2
+}
+`
+	sum, out := p.run(src, runner.Options{})
+	if !sum.OK() {
+		t.Fatalf("run failed:\n%s", out)
+	}
+	kids := children(sum, "fanout.f")
+	os.Remove(filepath.Join(p.dir, "out/f-child-1.txt"))
+	sum, out = p.run(src, runner.Options{})
+	if result(t, sum, "fanout.f").State != state.Cached || p.read("out/f-child-1.txt") != "leaf 1\n" {
+		t.Errorf("a cached parent did not restore its child's output:\n%s", out)
+	}
+	// Lose one child's record: the parent reruns; the other child is a hit.
+	os.Remove(filepath.Join(p.ws, "nodes", kids[0].Key[:2], kids[0].Key+".json"))
+	sum, out = p.run(src, runner.Options{})
+	if result(t, sum, "fanout.f").State != state.Succeeded || len(children(sum, "fanout.f")) != 2 {
+		t.Errorf("a parent whose child's record is gone:\n%s", out)
+	}
+	// In all: each child once in the first run, and the one whose record was lost once more.
+	if p.lines("executions.log", "child 0")+p.lines("executions.log", "child 1") != 3 {
+		t.Errorf("executions (want the lost child twice and the other once):\n%s", p.read("executions.log"))
+	}
+}

@@ -291,9 +291,19 @@ func (r *Runner) lookup(n *prepared) (*cache.Record, bool, error) {
 	return rec, true, nil
 }
 
-// restoreAll materialises every output of rec whose path is missing or different. A cached object
-// that fails verification is quarantined (see quarantine), never used.
+// restoreAll materialises every output of rec whose path is missing or different, and those of
+// the children a parent's record lists (the parent's result points at them, a sweep's champion for
+// one). A cached object that fails verification is quarantined (see quarantine), never used.
 func (r *Runner) restoreAll(addr string, rec *cache.Record) error {
+	for _, c := range childrenOf(rec) {
+		crec, ok, err := r.store.GetRecord(c.Key)
+		if err != nil || !ok {
+			return fmt.Errorf("restoring child %s of %s: its record is missing", c.Node, addr)
+		}
+		if err := r.restoreAll(c.Node, crec); err != nil {
+			return err
+		}
+	}
 	for _, name := range sortedNames(rec.Outputs) {
 		o := rec.Outputs[name]
 		if r.upToDate(o) {
@@ -329,11 +339,18 @@ func (r *Runner) upToDate(o cache.Output) bool {
 	return err == nil && a.Digest == o.Digest && a.Type == o.Type
 }
 
-// complete reports whether every output object of rec is in the store.
+// complete reports whether every output object of rec is in the store, and, for a parent, every
+// record and output object of the children it lists.
 func (r *Runner) complete(rec *cache.Record) bool {
 	for _, o := range rec.Outputs {
 		ok, err := r.store.Has(o.Artifact)
 		if err != nil || !ok {
+			return false
+		}
+	}
+	for _, c := range childrenOf(rec) {
+		crec, ok, err := r.store.GetRecord(c.Key)
+		if err != nil || !ok || !r.complete(crec) {
 			return false
 		}
 	}

@@ -115,6 +115,13 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 			for _, o := range res.Outputs {
 				r.touch(r.abs(o.Path))
 			}
+			for _, c := range res.Children { // the children of a cached parent were restored, not run
+				if crec, ok, _ := r.store.GetRecord(c.Key); ok {
+					for _, o := range crec.Outputs {
+						r.touch(r.abs(o.Path))
+					}
+				}
+			}
 		}
 		if err := r.writeFingerprint(x.runID, x.summary.Nodes); err != nil {
 			fmt.Fprintf(r.opt.Out, "warning: saving the no-op fingerprint: %v\n", err)
