@@ -7,15 +7,18 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pcamflow/pcamflow/cli"
+	"github.com/pcamflow/pcamflow/internal/testkinds"
 )
 
 // TestMain lets the test binary act as the pcamflow command, both for testscript scripts and for
-// tests that start it as a separate process (PCAMFLOW_TEST_MAIN=1).
+// tests that start it as a separate process (PCAMFLOW_TEST_MAIN=1), with the test-only stage kinds
+// (internal/testkinds) registered next to the built-in ones.
 func TestMain(m *testing.M) {
+	main := func() int { return cli.MainWithKinds(testkinds.All()...) }
 	if os.Getenv("PCAMFLOW_TEST_MAIN") == "1" {
-		os.Exit(cli.Main())
+		os.Exit(main())
 	}
-	os.Exit(testscript.RunMain(m, map[string]func() int{"pcamflow": cli.Main}))
+	os.Exit(testscript.RunMain(m, map[string]func() int{"pcamflow": main}))
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script: each is a txtar archive of files and

@@ -28,6 +28,7 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 	nodesFile := fs.String("nodes-file", "", "a nodes `FILE` written by the runner (with --index)")
 	index := fs.Int("index", -1, "the entry of --nodes-file to execute (the Slurm array task id)")
 	result := fs.String("result", "", "write the result record to this `FILE`")
+	threads := fs.Int("threads", 0, "kernel threads (`N`; default: all cores)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
@@ -45,7 +46,7 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 	if *runID == "" {
 		*runID = track.NewRunID(time.Now())
 	}
-	sess, code := e.open(pos, lo, false, runner.Options{Out: e.stdout})
+	sess, code := e.open(pos, lo, false, withProcessOptions(runner.Options{Out: e.stdout}, *threads))
 	if sess == nil {
 		return code
 	}
@@ -59,8 +60,12 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 			rows = append(rows, track.MetricRow{Step: step, Name: name, Value: v})
 		}
 	}
-	res, _, execErr := r.ExecNode(ctx, spec.Node, *runID, collect)
-	code = writeExecResult(e, spec, *runID, res, execErr, started, rows)
+	res, execErr := r.Exec(ctx, spec, *runID, collect)
+	code = exitOK
+	if err := runner.WriteResult(spec, *runID, res, execErr, started, slurmJobID(), rows); err != nil {
+		fmt.Fprintf(e.stderr, "pcamflow exec: writing the result file: %v\n", err)
+		code = exitFailure
+	}
 	if execErr != nil {
 		fmt.Fprintf(e.stderr, "pcamflow exec: %s failed: %v\n", spec.Node, execErr)
 		if res != nil && res.LogPath != "" {
@@ -74,7 +79,7 @@ func cmdExec(ctx context.Context, e *env, args []string) int {
 		}
 		return exitFailure
 	}
-	fmt.Fprintf(e.stdout, "pcamflow exec: %s %s in %s\n", spec.Node, res.State, time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "pcamflow exec: %s %s in %s\n", spec.Node, res.State.Label(), time.Since(started).Round(time.Millisecond))
 	return code
 }
 
@@ -92,32 +97,6 @@ func readExecSpec(path string, index int) (runner.ExecSpec, error) {
 		return runner.ExecSpec{}, fmt.Errorf("nodes file %s has %d entries; --index %d is out of range", path, len(specs), index)
 	}
 	return specs[index], nil
-}
-
-// writeExecResult writes the result record for the runner to ingest; it returns the exit code.
-func writeExecResult(e *env, spec runner.ExecSpec, runID string, res *runner.NodeResult, execErr error, started time.Time, metrics []track.MetricRow) int {
-	if spec.Result == "" {
-		return exitOK
-	}
-	nr := &track.NodeRun{ID: spec.NodeRunID, RunID: runID, Node: spec.Node, State: track.NodeSucceeded,
-		Started: started, Finished: time.Now(), Host: hostnameOr(), Executor: "slurm", JobID: slurmJobID()}
-	if res != nil {
-		nr.Key, nr.LogPath = res.Key, res.LogPath
-		if res.State == runner.StateCached {
-			nr.State = track.NodeCached
-		}
-		if res.Outputs != nil {
-			nr.Outputs, _ = json.Marshal(res.Outputs)
-		}
-	}
-	if execErr != nil {
-		nr.State, nr.Error, nr.ExitStatus = track.NodeFailed, execErr.Error(), 1
-	}
-	if err := track.WriteNodeFile(spec.Result, nr, metrics); err != nil {
-		fmt.Fprintf(e.stderr, "pcamflow exec: writing the result file: %v\n", err)
-		return exitFailure
-	}
-	return exitOK
 }
 
 // slurmJobID is the job id ("123" or "123_4") from the Slurm environment, or "".

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/runner"
 )
 
@@ -57,30 +58,47 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 
 // printPlan renders a plan as a table with reasons.
 func printPlan(e *env, name, file string, plan []runner.PlannedNode) {
-	fmt.Fprintf(e.stdout, "pipeline %s (%s): %d node(s)\n\n", name, file, len(plan))
+	nodes, children := 0, 0
 	width := 0
 	for _, n := range plan {
+		if n.Parent != "" {
+			children++
+			width = max(width, len(n.Node)+2)
+			continue
+		}
+		nodes++
 		width = max(width, len(n.Node))
 	}
+	fmt.Fprintf(e.stdout, "pipeline %s (%s): %d node(s)\n\n", name, file, nodes)
 	toRun := 0
 	for _, n := range plan {
-		state := n.State
-		if n.State == runner.StateRun {
-			state, toRun = "will run", toRun+1
-		} else if n.Restore {
-			state = "cached*"
+		label := string(n.State)
+		switch {
+		case n.State == state.Planned && n.Parent != "":
+			label = "will run"
+		case n.State == state.Planned:
+			label, toRun = "will run", toRun+1
+		case n.Restore:
+			label = "cached*"
 		}
-		line := fmt.Sprintf("  %-9s %-*s", state, width, n.Node)
-		if n.Executor != "local" {
-			line += "  [" + n.Executor + "]"
+		addr := n.Node
+		if n.Parent != "" {
+			addr = "  " + addr // a child, under its parent
+		}
+		line := fmt.Sprintf("  %-9s %-*s", label, width, addr)
+		if n.Executor != state.Local {
+			line += "  [" + string(n.Executor) + "]"
 		}
 		if len(n.Reasons) > 0 {
 			line += "  " + strings.Join(n.Reasons, "; ")
 		}
 		fmt.Fprintln(e.stdout, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintf(e.stdout, "\n%d to run, %d cached", toRun, len(plan)-toRun)
+	fmt.Fprintf(e.stdout, "\n%d to run, %d cached", toRun, nodes-toRun)
 	fmt.Fprintln(e.stdout, " (cached* = outputs will be restored from the cache).")
+	if children > 0 {
+		fmt.Fprintf(e.stdout, "%d child node(s) of dynamic stages are listed under their parents as their last run left them.\n", children)
+	}
 }
 
 // fastPlan prints the plan of a pipeline whose no-op fingerprint still holds (see `run`): every

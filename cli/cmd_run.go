@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/runner"
 	"github.com/pcamflow/pcamflow/track"
 )
@@ -24,7 +25,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	fs.Var(&force, "force", "re-execute this stage `kind.name` even if cached (repeatable)")
 	detach := fs.Bool("detach", false, "submit every node that is not cached to Slurm at once (afterok chains) and exit; `pcamflow status` reports later")
 	jobs := fs.Int("j", 1, "run at most `N` nodes at once (local executor)")
-	executor := fs.String("executor", "", "run every stage with this executor: `local` or slurm (default: each stage's resources block)")
+	executorName := fs.String("executor", "", "run every stage with this executor: `local` or slurm (default: each stage's resources block)")
+	threads := fs.Int("threads", 0, "kernel threads of the training and inference kernels, shared by every node of the run (`N`; default: all cores)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
@@ -32,13 +34,17 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if *jobs < 1 {
 		return usageError(e.stderr, "-j must be at least 1")
 	}
-	if *executor != "" && *executor != "local" && *executor != "slurm" {
-		return usageError(e.stderr, "--executor must be local or slurm, not %q", *executor)
+	executor, ok := parseExecutor(*executorName)
+	if !ok {
+		return usageError(e.stderr, "--executor must be local or slurm, not %q", *executorName)
+	}
+	if *threads < 0 {
+		return usageError(e.stderr, "--threads must be at least 1 (or 0 for all cores)")
 	}
 	var fast *runner.FastKey
 	if !*detach && len(targets) == 0 && len(force) == 0 {
 		if name, src, err := resolveFile(pos); err == nil {
-			if k, err := runner.NewFastKey(name, src, lo.vars, lo.varFiles, *executor); err == nil {
+			if k, err := runner.NewFastKey(name, src, lo.vars, lo.varFiles, executor); err == nil {
 				fast = &k
 				if code, done := e.fastNoop(k, args); done {
 					return code
@@ -72,9 +78,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}
-	r, err := runner.New(p, store, db, project, runner.Options{Jobs: *jobs, Targets: targets, Force: force,
-		Out: e.stdout, Args: append([]string{"run"}, args...), Executor: *executor, Slurm: slurmOpt,
-		Progress: e.stdout, Terminal: isTerminal(e.stdout), Fast: fast})
+	r, err := runner.New(p, store, db, project, withProcessOptions(runner.Options{Jobs: *jobs, Targets: targets, Force: force,
+		Out: e.stdout, Args: append([]string{"run"}, args...), Executor: executor, Slurm: slurmOpt,
+		Progress: e.stdout, Terminal: isTerminal(e.stdout), Fast: fast}, *threads))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitUsage
@@ -88,9 +94,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	parts := []string{}
-	for _, st := range []string{runner.StateRan, runner.StateCached, runner.StateFailed, runner.StateSkipped} {
-		if n := sum.Count(st); n > 0 || st == runner.StateRan || st == runner.StateCached {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+	for _, st := range []state.Node{state.Succeeded, state.Cached, state.Failed, state.Skipped, state.Interrupted} {
+		if n := sum.Count(st); n > 0 || st == state.Succeeded || st == state.Cached {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st.Label()))
 		}
 	}
 	fmt.Fprintf(e.stdout, "done in %s: %s\n", sum.Duration.Round(1e6), strings.Join(parts, ", "))
@@ -137,7 +143,13 @@ func (e *env) fastNoop(k runner.FastKey, args []string) (code int, done bool) {
 	if err != nil {
 		return 0, false
 	}
-	prev, nodes := last.RunID, last.Nodes
+	prev := last.RunID
+	var nodes []runner.FastNode
+	for _, n := range last.Nodes {
+		if n.Parent == "" { // children of cached parents are listed by plan, not by a no-op run
+			nodes = append(nodes, n)
+		}
+	}
 	db, err := e.openDB()
 	if err != nil {
 		return 0, false
@@ -151,7 +163,7 @@ func (e *env) fastNoop(k runner.FastKey, args []string) (code int, done bool) {
 		fmt.Fprintf(&b, "  cached   %s\n", n.Node)
 	}
 	run := track.Run{ID: id, Pipeline: last.Pipeline, File: k.File, Args: append([]string{"run"}, args...), Host: host,
-		PID: os.Getpid(), Started: start, Finished: time.Now(), Status: track.RunSucceeded}
+		PID: os.Getpid(), Started: start, Finished: time.Now(), Status: state.RunSucceeded}
 	if err := db.RecordNoop(run, prev); err != nil {
 		return 0, false
 	}

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -44,7 +46,8 @@ type runsEntry struct {
 	RunID           string                 `json:"run_id"`
 	Node            string                 `json:"node"`
 	Kind            string                 `json:"kind"`
-	State           string                 `json:"state"`
+	State           state.Node             `json:"state"`
+	Parent          string                 `json:"parent,omitempty"`
 	Started         time.Time              `json:"started,omitzero"`
 	Finished        time.Time              `json:"finished,omitzero"`
 	DurationSeconds *float64               `json:"duration_seconds,omitempty"`
@@ -62,7 +65,7 @@ func newEntry(db *track.DB, n track.NodeRun) (runsEntry, error) {
 	if err != nil {
 		return runsEntry{}, err
 	}
-	en := runsEntry{ID: n.ID, RunID: n.RunID, Node: n.Node, Kind: n.Kind, State: n.State, Started: n.Started,
+	en := runsEntry{ID: n.ID, RunID: n.RunID, Node: n.Node, Kind: n.Kind, State: n.State, Parent: n.Parent, Started: n.Started,
 		Finished: n.Finished, DurationSeconds: durationSeconds(n), Epochs: h.lastStep(), CachedFrom: from,
 		hist: h, params: n.Params, duration: nodeDuration(n)}
 	if !h.empty() {
@@ -149,7 +152,7 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 	for _, en := range entries {
 		epochs = epochs || en.Epochs > 0
 	}
-	for _, m := range keyMetrics {
+	for _, m := range summaryMetrics(entries) {
 		for _, en := range entries {
 			if _, ok := en.FinalMetrics[m]; ok {
 				metrics = append(metrics, m)
@@ -169,11 +172,7 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 		if withRun {
 			row = append(row, en.RunID)
 		}
-		state := en.State
-		if en.CachedFrom != 0 {
-			state = fmt.Sprintf("cached(#%d)", en.CachedFrom)
-		}
-		row = append(row, en.Node, state, fmtLocalTime(en.Started), en.duration)
+		row = append(row, displayNode(en), entryState(en), fmtLocalTime(en.Started), en.duration)
 		if epochs {
 			row = append(row, dashIfZero(en.Epochs))
 		}
@@ -187,6 +186,45 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 		t.add(row...)
 	}
 	t.write(w)
+}
+
+// entryState is the STATE cell of a node run: its state, or cached(#ID) naming the execution whose
+// outputs a cache hit reused.
+func entryState(en runsEntry) string {
+	if en.CachedFrom != 0 {
+		return fmt.Sprintf("cached(#%d)", en.CachedFrom)
+	}
+	return string(en.State)
+}
+
+// displayNode is the NODE cell of a node run: a child (of a sweep, say) is indented under its parent.
+func displayNode(en runsEntry) string {
+	if en.Parent != "" {
+		return "  " + en.Node
+	}
+	return en.Node
+}
+
+// summaryMetrics are the metric columns of `runs ls`: the summary metrics of the kinds of the
+// listed node runs (stages.Summarizer), in kind-name order, each once.
+func summaryMetrics(entries []runsEntry) []string {
+	present := map[string]bool{}
+	for _, en := range entries {
+		present[en.Kind] = true
+	}
+	reg := registry()
+	var out []string
+	for _, name := range reg.Names() {
+		k, _ := reg.Lookup(name)
+		if s, ok := k.(stages.Summarizer); ok && present[name] {
+			for _, m := range s.SummaryMetrics() {
+				if !slices.Contains(out, m) {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // dashIfZero prints n, or "-" for 0.

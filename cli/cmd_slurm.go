@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pcamflow/pcamflow/runner"
 )
@@ -25,17 +24,21 @@ func cmdSlurmRender(_ context.Context, e *env, args []string) int {
 	fs.Var(&lo.vars, "var", "set a variable: `name=value` (repeatable)")
 	fs.Var(&lo.varFiles, "var-file", "read variable values from an HCL `FILE` (repeatable)")
 	outDir := fs.String("o", "", "write one STAGE.sbatch file per stage into `DIR`")
-	executor := fs.String("executor", "", "render every stage as if run with --executor `slurm`")
+	executorName := fs.String("executor", "", "render every stage as if run with --executor `slurm`")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage
+	}
+	executor, ok := parseExecutor(*executorName)
+	if !ok {
+		return usageError(e.stderr, "--executor must be local or slurm, not %q", *executorName)
 	}
 	slurmOpt, err := e.slurmOptions(pos, lo)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}
-	sess, code := e.open(pos, lo, false, runner.Options{Executor: *executor, Slurm: slurmOpt})
+	sess, code := e.open(pos, lo, false, runner.Options{Executor: executor, Slurm: slurmOpt})
 	if sess == nil {
 		return code
 	}
@@ -59,7 +62,7 @@ func cmdSlurmRender(_ context.Context, e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 			return exitFailure
 		}
-		path := filepath.Join(*outDir, strings.ReplaceAll(addr, "/", "_")+".sbatch")
+		path := filepath.Join(*outDir, runner.FileName(addr)+".sbatch")
 		if err := writeAtomic(path, []byte(scripts[addr])); err != nil {
 			fmt.Fprintf(e.stderr, "pcamflow: writing %s: %v\n", path, err)
 			return exitFailure

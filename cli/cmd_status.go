@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/runner"
 	"github.com/pcamflow/pcamflow/track"
 )
@@ -69,26 +70,41 @@ func printStatus(e *env, run *track.Run, nodes []track.NodeRun) {
 		run.Started.Local().Format("2006-01-02 15:04:05"), dur, run.Host)
 	width := 4
 	for _, n := range nodes {
-		width = max(width, len(n.Node))
+		width = max(width, len(statusNode(n)))
 	}
 	fmt.Fprintf(e.stdout, "  %-*s  %-11s  %9s  %s\n", width, "NODE", "STATE", "DURATION", "OUTPUTS / LOG")
 	for _, n := range nodes {
 		d := "-"
-		if !n.Finished.IsZero() && n.State != "cached" && n.State != "skipped" {
+		if !n.Finished.IsZero() && n.State != state.Cached && n.State != state.Skipped && !notStarted(n) {
 			d = n.Finished.Sub(n.Started).Round(time.Millisecond).String()
 		}
 		where := outputPaths(n.Outputs)
-		if n.State == "failed" || where == "" {
+		if n.State == state.Failed || where == "" {
 			where = n.LogPath
 		}
-		if n.State == "failed" && n.Error != "" {
+		switch {
+		case (n.State == state.Failed || n.State == state.Interrupted) && n.Error != "":
 			where = n.Error + "  (log " + n.LogPath + ")"
-		}
-		if n.State == "skipped" {
+		case n.State == state.Skipped || notStarted(n):
 			where = n.Reason
+		case n.State == state.Pruned && n.Reason != "":
+			where = n.Reason + "  (" + where + ")"
 		}
-		fmt.Fprintf(e.stdout, "  %-*s  %-11s  %9s  %s\n", width, n.Node, n.State, d, where)
+		fmt.Fprintf(e.stdout, "  %-*s  %-11s  %9s  %s\n", width, statusNode(n), n.State, d, where)
 	}
+}
+
+// statusNode is how status names a node: a child (of a sweep, say) is indented under its parent.
+func statusNode(n track.NodeRun) string {
+	if n.Parent != "" {
+		return "  " + n.Node
+	}
+	return n.Node
+}
+
+// notStarted reports whether an interrupted node never started (Ctrl-C came first).
+func notStarted(n track.NodeRun) bool {
+	return n.State == state.Interrupted && n.Error == "" && n.LogPath == ""
 }
 
 // outputPaths lists the paths of a node's outputs from their JSON record.

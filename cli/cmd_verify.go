@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pcamflow/pcamflow/runner"
+	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -26,7 +28,7 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		return usageError(e.stderr, "verify needs a stage or node address, e.g. pcamflow verify train.mlp")
 	}
 	addr := pos[len(pos)-1]
-	sess, code := e.open(pos[:len(pos)-1], lo, false, runner.Options{Out: e.stderr})
+	sess, code := e.open(pos[:len(pos)-1], lo, false, withProcessOptions(runner.Options{Out: e.stderr}, 0))
 	if sess == nil {
 		return code
 	}
@@ -54,36 +56,47 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// printTwins renders the twin-run table.
+// printTwins renders the twin-run table: per node the cached run and the twin, with the kind's
+// summary values (stages.Summarizer, e.g. the final losses of a training node) as columns.
 func printTwins(e *env, twins []runner.Twin) {
 	width := 4
+	var cols []string
 	for _, t := range twins {
 		width = max(width, len(t.Node))
+		for _, v := range append(append([]stages.SummaryValue{}, t.Summary...), t.TwinSummary...) {
+			if !slices.Contains(cols, v.Name) {
+				cols = append(cols, v.Name)
+			}
+		}
 	}
-	fmt.Fprintf(e.stdout, "%-*s  %-12s  %-24s  %16s  %16s  %s\n", width, "NODE", "RUN", "RUN ID", "FINAL TRAIN LOSS", "FINAL VAL LOSS", "MATCH")
+	header := fmt.Sprintf("%-*s  %-12s  %-24s", width, "NODE", "RUN", "RUN ID")
+	for _, c := range cols {
+		header += fmt.Sprintf("  %16s", strings.ToUpper(c))
+	}
+	fmt.Fprintln(e.stdout, header+"  MATCH")
 	for _, t := range twins {
 		for i, label := range []string{"cached", "twin"} {
-			losses := t.Cached
-			id := t.RunID
+			values, id, node, match := t.Summary, t.RunID, t.Node, ""
 			if i == 1 {
-				losses, id = t.Again, "(this verify)"
-			}
-			tl, vl := "-", "-"
-			if t.HasLosses {
-				tl, vl = fmt.Sprintf("%.10f", losses.Train), fmt.Sprintf("%.10f", losses.Val)
-			}
-			match := ""
-			if i == 1 {
-				match = "yes"
+				values, id, node, match = t.TwinSummary, "(this verify)", "", "yes"
 				if !t.Match {
 					match = "NO (" + strings.Join(t.Differ, ", ") + " differ)"
 				}
+				if len(t.Measured) > 0 {
+					match += " (measured, not compared: " + strings.Join(t.Measured, ", ") + ")"
+				}
 			}
-			node := t.Node
-			if i == 1 {
-				node = ""
+			line := fmt.Sprintf("%-*s  %-12s  %-24s", width, node, label, id)
+			for _, c := range cols {
+				cell := "-"
+				for _, v := range values {
+					if v.Name == c {
+						cell = fmt.Sprintf("%.10f", v.Value)
+					}
+				}
+				line += fmt.Sprintf("  %16s", cell)
 			}
-			fmt.Fprintf(e.stdout, "%-*s  %-12s  %-24s  %16s  %16s  %s\n", width, node, label, id, tl, vl, match)
+			fmt.Fprintln(e.stdout, line+"  "+match)
 		}
 	}
 }

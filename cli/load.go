@@ -4,14 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pcamflow/pcamflow/pipelines"
-	"github.com/pcamflow/pcamflow/stages/builtin"
 )
 
 // defaultPipeline is the file used when a command is given none.
@@ -54,7 +54,7 @@ func (e *env) load(args []string, lo *loadOptions) *pipelines.Pipeline {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return nil
 	}
-	p, diags := pipelines.Load(name, src, builtin.Registry(), pipelines.Options{
+	p, diags := pipelines.Load(name, src, registry(), pipelines.Options{
 		Vars: lo.vars, VarFiles: lo.varFiles, Getenv: os.Getenv})
 	sources := map[string][]byte{name: src}
 	for _, f := range lo.varFiles {
@@ -95,11 +95,4 @@ func projectDir() (string, error) {
 }
 
 // sortedKeys returns the keys of m in sorted order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -120,11 +120,7 @@ func writeComparison(w io.Writer, entries []runsEntry, cols []string, summary bo
 		t.alignRight(i)
 	}
 	for _, en := range entries {
-		state := en.State
-		if en.CachedFrom != 0 {
-			state = fmt.Sprintf("cached(#%d)", en.CachedFrom)
-		}
-		row := []string{fmt.Sprint(en.ID), en.RunID, en.Node, state, dashIfZero(en.Epochs)}
+		row := []string{fmt.Sprint(en.ID), en.RunID, displayNode(en), entryState(en), dashIfZero(en.Epochs)}
 		for _, c := range cols {
 			cell := "-"
 			if v, ok := en.hist.final(c); ok {

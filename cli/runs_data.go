@@ -76,11 +76,41 @@ func listNodeRuns(db *track.DB, f nodeFilter, limit int) ([]track.NodeRun, error
 			}
 			out = append(out, nodes[i])
 			if limit > 0 && len(out) == limit {
-				return out, nil
+				return groupChildren(out), nil
 			}
 		}
 	}
-	return out, nil
+	return groupChildren(out), nil
+}
+
+// groupChildren moves the node runs of children (a sweep's trials) right after the node run of
+// their parent in the same run, keeping the order of everything else. Children whose parent is not
+// listed stay where they are.
+func groupChildren(nodes []track.NodeRun) []track.NodeRun {
+	type parentKey struct{ run, node string }
+	listed := map[parentKey]bool{}
+	for _, n := range nodes {
+		if n.Parent == "" {
+			listed[parentKey{n.RunID, n.Node}] = true
+		}
+	}
+	kids := map[parentKey][]track.NodeRun{}
+	out := make([]track.NodeRun, 0, len(nodes))
+	for _, n := range nodes {
+		if k := (parentKey{n.RunID, n.Parent}); n.Parent != "" && listed[k] {
+			kids[k] = append(kids[k], n)
+		}
+	}
+	for _, n := range nodes {
+		if n.Parent != "" && listed[parentKey{n.RunID, n.Parent}] {
+			continue
+		}
+		out = append(out, n)
+		if n.Parent == "" {
+			out = append(out, kids[parentKey{n.RunID, n.Node}]...)
+		}
+	}
+	return out
 }
 
 // errUnknownID is wrapped by resolveID when an argument names neither a node run nor a run.

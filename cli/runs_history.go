@@ -16,9 +16,6 @@ const (
 	gradMaxPrefix  = "grad_norm_max/"
 )
 
-// keyMetrics are the metrics `runs ls` shows (final values), in column order.
-var keyMetrics = []string{"val_roc_auc", "val_f_beta", "val_loss"}
-
 // preferredOrder is the column order of metric tables; other metrics follow alphabetically.
 var preferredOrder = []string{"train_loss", "val_loss", "val_roc_auc", "val_f_beta", "val_accuracy", "lr",
 	"epoch_seconds", "images_per_second", "data_wait_share"}

@@ -123,13 +123,14 @@ func writeNodeHeader(w io.Writer, n *track.NodeRun, pipeline string, from int64)
 	if d := nodeDuration(*n); d != "-" {
 		line("took", d)
 	}
-	exec := n.Executor
+	exec := string(n.Executor)
 	if n.JobID != "" {
 		exec += " (Slurm job " + n.JobID + ")"
 	}
 	line("host", n.Host)
 	line("executor", exec)
 	line("key", n.Key)
+	line("parent", n.Parent)
 	line("reason", n.Reason)
 	if from != 0 {
 		line("cached", fmt.Sprintf("reused the outputs of node run %d; metrics below are from it", from))

@@ -67,7 +67,7 @@ func newRunsFixture(t *testing.T) *runsFixture {
 		must(db.StartNode(n))
 		return n
 	}
-	finish := func(n *track.NodeRun, state string, d time.Duration) {
+	finish := func(n *track.NodeRun, state track.NodeState, d time.Duration) {
 		n.State, n.Finished = state, n.Started.Add(d)
 		if state == track.NodeSucceeded {
 			n.Outputs = json.RawMessage(`{"checkpoint":{"type":"file","digest":"` + strings.Repeat("ab", 32) + `","size":1234,"files":1,"path":"out/` + n.Node + `.ckpt"}}`)

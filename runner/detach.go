@@ -3,20 +3,25 @@ package runner
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/slurm"
+	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/track"
 )
+
+// The detached Slurm executor: the plan walk decides what is missing, and every missing node is
+// submitted at once, one job or job array per stage, each depending (afterok) on the jobs of its
+// upstream stages; nobody waits. `pcamflow status` later ingests the result files (Reconcile).
 
 // Detached is what a detached run submitted.
 type Detached struct {
 	RunID string
-	// Jobs maps stage addresses to their Slurm job ids.
+	// Jobs maps stage addresses to their Slurm job ids (the aggregate node of a seeded stage, which
+	// waits for the stage's seed nodes, is its own job: "kind.name aggregate").
 	Jobs map[string]string
 	// Cached counts nodes that needed nothing; InFlight lists nodes left to jobs of earlier runs.
 	Cached   int
@@ -28,23 +33,38 @@ type Detached struct {
 // running, and returns without waiting. Every submitted node runs on Slurm whatever its
 // executor, since nobody stays to run local nodes. `pcamflow status` later ingests the results.
 // Nodes still running in jobs of an earlier run are not submitted again.
+//
+// A node of a kind that runs children (stages.Spawner, the sweep) cannot be detached: it decides
+// its children while they finish, so it must run where a runner stays. Detach refuses a plan in
+// which such a node must run, naming it, before submitting anything.
 func (r *Runner) Detach(ctx context.Context) (*Detached, error) {
 	plan, err := r.Plan(ctx)
 	if err != nil {
 		return nil, err
 	}
+	for _, pn := range plan {
+		node, ok := r.p.Node(pn.Node)
+		if ok && pn.State == state.Planned && isSpawner(node) {
+			return nil, fmt.Errorf("%s cannot run detached: a %s node runs child nodes while the pipeline runs and must stay attached to a runner. "+
+				"Run it attached (for example inside tmux or screen, or with nohup), or detach only the stages it needs with --target",
+				pn.Node, node.Stage.Kind.Name())
+		}
+	}
 	start := time.Now()
-	sc := &scheduler{r: r, runID: track.NewRunID(start), done: make(chan struct{})}
-	close(sc.done)
-	se := newSlurmExec(sc, r.opt.Slurm, nil)
-	out := &Detached{RunID: sc.runID, Jobs: map[string]string{}}
+	x := r.newExecution(track.NewRunID(start))
+	close(x.done)
+	se := newSlurmExec(x, r.opt.Slurm, nil)
+	out := &Detached{RunID: x.runID, Jobs: map[string]string{}}
 	inFlight := r.inFlight(ctx, se.client)
-	byStage := map[string]*batch{}
-	var order []*pipelines.Stage
+	byGroup := map[string]*group{}
+	var order []string
 	blocked := map[string]string{} // node => job it waits for
 	for _, pn := range plan {
+		if pn.Parent != "" {
+			continue // children of a cached parent: nothing to submit
+		}
 		node, _ := r.p.Node(pn.Node)
-		if pn.State == StateCached {
+		if pn.State == state.Cached {
 			out.Cached++
 			continue
 		}
@@ -53,54 +73,54 @@ func (r *Runner) Detach(ctx context.Context) (*Detached, error) {
 			blocked[pn.Node] = job
 			continue
 		}
-		b := byStage[node.Stage.Addr]
-		if b == nil {
-			b = &batch{stage: node.Stage}
-			byStage[node.Stage.Addr] = b
-			order = append(order, node.Stage)
+		key := groupKey(node)
+		g := byGroup[key]
+		if g == nil {
+			res := r.resources(node.Stage)
+			g = &group{name: FileName(node.Stage.Addr), label: node.Stage.Addr, res: res, array: node.Stage.ForEach()}
+			if node.Aggregate {
+				g.name += ".aggregate"
+			}
+			byGroup[key] = g
+			order = append(order, key)
 		}
-		b.nodes = append(b.nodes, &prepared{node: node, stage: node.Stage})
-		b.waiters = append(b.waiters, nil)
+		g.nodes = append(g.nodes, &prepared{node: node, stage: node.Stage})
+		g.waiters = append(g.waiters, nil)
 	}
-	if r.db != nil && len(order) > 0 {
-		run := track.Run{ID: sc.runID, Pipeline: r.p.Name, File: r.p.File, Args: r.opt.Args, Host: hostname(),
-			PID: os.Getpid(), Started: start, Status: track.RunRunning}
-		if err := r.db.BeginRun(run); err != nil {
-			return nil, fmt.Errorf("recording the run: %w", err)
+	if len(order) > 0 {
+		if err := x.rec.beginRun(r.p, r.opt.Args, start); err != nil {
+			return nil, err
 		}
 	}
-	for _, s := range order {
-		b := byStage[s.Addr]
-		if err := r.detachStage(ctx, se, b, out, blocked); err != nil {
+	for _, key := range order {
+		if err := r.detachGroup(ctx, se, key, byGroup[key], out, blocked); err != nil {
 			return out, err
 		}
 	}
 	return out, nil
 }
 
-// detachStage records and submits one stage's nodes with afterok dependencies on its upstream jobs.
-func (r *Runner) detachStage(ctx context.Context, se *slurmExec, b *batch, out *Detached, blocked map[string]string) error {
+// detachGroup records and submits one stage's nodes (its seed nodes, or its aggregate node, which
+// must wait for them) with afterok dependencies on the jobs of their upstream nodes.
+func (r *Runner) detachGroup(ctx context.Context, se *slurmExec, key string, g *group, out *Detached, blocked map[string]string) error {
 	deps := map[string]bool{}
-	for _, n := range b.nodes {
+	for _, n := range g.nodes {
 		for _, u := range n.node.Upstream {
 			un, _ := r.p.Node(u)
-			if job, ok := out.Jobs[un.Stage.Addr]; ok {
+			if job, ok := out.Jobs[groupKey(un)]; ok {
 				deps[job] = true
 			}
 			if job, ok := blocked[u]; ok {
 				deps[strings.SplitN(job, "_", 2)[0]] = true
 			}
 		}
-		if r.db != nil {
-			nr := &track.NodeRun{RunID: se.sc.runID, Node: n.node.Addr, Kind: b.stage.Kind.Name(), State: track.NodeRunning,
-				Reason: "submitted by a detached run", Started: time.Now(), Host: hostname(), Executor: "slurm"}
-			if err := r.db.StartNode(nr); err != nil {
-				return fmt.Errorf("recording %s: %w", n.node.Addr, err)
-			}
-			n.nodeRunID = nr.ID
+		nr, err := se.x.rec.started(n, state.Slurm, []string{"submitted by a detached run"}, "")
+		if err != nil {
+			return err
 		}
+		n.nodeRunID = nr.ID
 	}
-	spec, err := se.jobSpec(b)
+	spec, err := se.jobSpec(g)
 	if err != nil {
 		return err
 	}
@@ -110,22 +130,18 @@ func (r *Runner) detachStage(ctx context.Context, se *slurmExec, b *batch, out *
 	sort.Strings(spec.Dependency)
 	id, err := se.client.Submit(ctx, spec)
 	if err != nil {
-		return fmt.Errorf("submitting %s to Slurm: %w", b.stage.Addr, err)
+		return fmt.Errorf("submitting %s to Slurm: %w", g.label, err)
 	}
-	out.Jobs[b.stage.Addr] = id
-	se.recordJobIDs(b, id, spec)
-	if err := writeSpec(se, b.stage, id, spec); err != nil {
+	out.Jobs[key] = id
+	se.recordJobIDs(g, id, spec)
+	if err := writeSpec(se.dir, g.name, id, spec); err != nil {
 		return err
-	}
-	what := "job"
-	if spec.Array != nil {
-		what = fmt.Sprintf("array job (%d tasks, --array=%s)", len(spec.Array.Indices), slurm.CompactRanges(spec.Array.Indices))
 	}
 	dep := ""
 	if len(spec.Dependency) > 0 {
 		dep = " after " + strings.Join(spec.Dependency, ",")
 	}
-	fmt.Fprintf(r.opt.Out, "  slurm    %s submitted as %s %s%s\n", b.stage.Addr, what, id, dep)
+	fmt.Fprintf(r.opt.Out, "  slurm    %s submitted as %s %s%s\n", g.label, jobWhat(spec), id, dep)
 	return nil
 }
 
@@ -165,21 +181,22 @@ func (r *Runner) inFlight(ctx context.Context, client slurm.Client) map[string]s
 // Render returns the sbatch script of every stage that runs on Slurm (all stages with
 // --executor slurm), by stage address, as Detach or an attached run would submit them for a
 // first run: every node of the stage, job arrays for for_each stages. Values from the pipeline are
-// single-quoted in the scripts.
+// single-quoted in the scripts. Stages whose kind runs children are not rendered: they run where
+// the runner runs, and their children's arrays depend on what the children propose.
 func (r *Runner) Render() (map[string]string, error) {
-	sc := &scheduler{r: r, runID: "RENDERED", done: make(chan struct{})}
-	se := newSlurmExec(sc, r.opt.Slurm, nil)
+	x := r.newExecution("RENDERED")
+	se := newSlurmExec(x, r.opt.Slurm, nil)
 	out := map[string]string{}
 	for _, s := range r.p.Order {
-		if r.executorOf(s) != "slurm" || len(s.Nodes) == 0 {
+		if _, parent := s.Kind.(stages.Spawner); parent || r.executorOf(s) != state.Slurm || len(s.Nodes) == 0 {
 			continue
 		}
-		b := &batch{stage: s}
+		g := &group{name: FileName(s.Addr), label: s.Addr, res: r.resources(s), array: s.ForEach()}
 		for _, n := range s.Nodes {
-			b.nodes = append(b.nodes, &prepared{node: n, stage: s})
-			b.waiters = append(b.waiters, nil)
+			g.nodes = append(g.nodes, &prepared{node: n, stage: s})
+			g.waiters = append(g.waiters, nil)
 		}
-		spec, err := se.jobSpec(b)
+		spec, err := se.jobSpec(g)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Addr, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
+	"github.com/pcamflow/pcamflow/internal/state"
 )
 
 // The no-op fast path. After a run in which every node succeeded or was cached, the runner writes a
@@ -36,11 +38,11 @@ type FastKey struct {
 	Vars     []string          `json:"vars"`      // -var assignments in order
 	VarFiles map[string]string `json:"var_files"` // path => sha256 of its bytes
 	Env      map[string]string `json:"env"`       // PCAMFLOW_VAR_* values
-	Executor string            `json:"executor"`
+	Executor state.Executor    `json:"executor"`
 }
 
 // NewFastKey computes the invocation key of a run.
-func NewFastKey(file string, src []byte, vars, varFiles []string, executor string) (FastKey, error) {
+func NewFastKey(file string, src []byte, vars, varFiles []string, executor state.Executor) (FastKey, error) {
 	k := FastKey{File: file, Source: sum(src), Vars: append([]string{}, vars...), VarFiles: map[string]string{},
 		Env: map[string]string{}, Executor: executor}
 	for _, f := range varFiles {
@@ -89,7 +91,9 @@ type FastNode struct {
 	Outputs  json.RawMessage `json:"outputs,omitempty"`
 	LogPath  string          `json:"log_path,omitempty"`
 	Upstream []string        `json:"upstream,omitempty"`
-	Executor string          `json:"executor,omitempty"`
+	Executor state.Executor  `json:"executor,omitempty"`
+	// Parent is set on the children of a parent node (listed right after it), for plan.
+	Parent string `json:"parent,omitempty"`
 }
 
 // fingerprint is the file written after a successful run.
@@ -160,13 +164,24 @@ func (r *Runner) writeFingerprint(runID string, results []NodeResult) error {
 		}
 		fp.Paths[p] = then
 	}
+	var nodes []NodeResult
 	for _, res := range results {
+		if res.Parent == "" { // children are listed after their parent, from its record
+			nodes = append(nodes, res)
+		}
+	}
+	sort.Slice(nodes, func(i, j int) bool { return r.p.NodeIndex(nodes[i].Node) < r.p.NodeIndex(nodes[j].Node) })
+	for _, res := range nodes {
 		n, _ := r.p.Node(res.Node)
 		outs, _ := json.Marshal(res.Outputs)
+		ex := r.executorOf(n.Stage)
 		fp.Nodes = append(fp.Nodes, FastNode{Node: res.Node, Kind: n.Stage.Kind.Name(), Key: res.Key, Outputs: outs,
-			LogPath: res.LogPath, Upstream: n.Upstream, Executor: r.executorOf(n.Stage)})
+			LogPath: res.LogPath, Upstream: n.Upstream, Executor: ex})
+		for _, c := range res.Children {
+			fp.Nodes = append(fp.Nodes, FastNode{Node: c.Node, Kind: c.Kind, Key: c.Key, Upstream: []string{res.Node},
+				Executor: ex, Parent: res.Node})
+		}
 	}
-	sort.Slice(fp.Nodes, func(i, j int) bool { return r.p.NodeIndex(fp.Nodes[i].Node) < r.p.NodeIndex(fp.Nodes[j].Node) })
 	data, err := json.Marshal(fp)
 	if err != nil {
 		return err
@@ -244,9 +259,10 @@ func (f *FastRun) Plan() []PlannedNode {
 		}
 		exec := n.Executor
 		if exec == "" {
-			exec = "local"
+			exec = state.Local
 		}
-		out = append(out, PlannedNode{Node: n.Node, Kind: n.Kind, State: StateCached, Key: n.Key, Upstream: up, Executor: exec})
+		out = append(out, PlannedNode{Node: n.Node, Kind: n.Kind, State: state.Cached, Key: n.Key, Upstream: up, Executor: exec,
+			Parent: n.Parent})
 	}
 	return out
 }

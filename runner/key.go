@@ -37,6 +37,25 @@ type prepared struct {
 	records    map[string]*cache.Record                  // upstream records (for aggregate nodes)
 	metrics    func(step int, values map[string]float64) // per-step metrics sink while executing
 	seed       int64                                     // the seed the node runs with
+
+	// Dynamic nodes (children.go).
+	parent    string    // address of the parent node of a child, "" otherwise
+	budget    int       // a child's budget (ChildSpec.Budget), 0 otherwise
+	resumeKey string    // key of the resume folder: the key without its budget component
+	label     string    // a child's label
+	children  *children // the children a parent node ran while executing, nil for other nodes
+	spec      *ChildExec
+}
+
+// addr is the node's address.
+func (n *prepared) addr() string { return n.node.Addr }
+
+// resume is the key of the node's resume folder.
+func (n *prepared) resume() string {
+	if n.resumeKey != "" {
+		return n.resumeKey
+	}
+	return n.key
 }
 
 // errUnknown marks a key that cannot be computed before upstream nodes run.
@@ -76,19 +95,14 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 		return n, nil
 	}
 	params, err := pipelines.Params(s, cfg)
+	if err != nil {
+		return n, nil
+	}
 	if node.Key != "" {
 		// The instance key is part of the key even when no attribute uses it.
 		params["for_each.key"] = strconv.Quote(node.Key)
 	}
-	if err != nil {
-		return n, nil
-	}
-	n.params = params
-	comp := map[string]string{
-		"kind":    s.Kind.Name(),
-		"version": s.Kind.Version(),
-		"seed":    strconv.FormatInt(r.seedOf(node), 10),
-	}
+	comp := r.components(n, params)
 	if node.Aggregate {
 		comp["aggregate"] = "true"
 		for _, u := range node.Upstream {
@@ -100,18 +114,8 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 			}
 		}
 	}
-	for name, js := range params {
-		comp["param."+name] = js
-	}
-	for _, ref := range s.Refs {
-		target, _ := r.p.Stage(ref.Target)
-		for _, tn := range target.Nodes {
-			rec := records[tn.Addr]
-			if rec == nil {
-				return n, nil
-			}
-			comp["dep:"+tn.Addr] = outputsDigest(rec)
-		}
+	if !depComponents(r.p, s, records, comp) {
+		return n, nil
 	}
 	if err := r.hashInputs(n, records, comp); err != nil {
 		if errors.Is(err, errUnknown) {
@@ -122,6 +126,36 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 	n.components = comp
 	n.key = keyOf(comp)
 	return n, nil
+}
+
+// components returns the kind, version, seed and parameter components of a node's key.
+func (r *Runner) components(n *prepared, params map[string]string) map[string]string {
+	n.params = params
+	comp := map[string]string{
+		"kind":    n.stage.Kind.Name(),
+		"version": n.stage.Kind.Version(),
+		"seed":    strconv.FormatInt(n.seed, 10),
+	}
+	for name, js := range params {
+		comp["param."+name] = js
+	}
+	return comp
+}
+
+// depComponents adds a "dep:NODE" component for every node of every stage s refers to; it reports
+// false when one of them has no record yet (it will run first).
+func depComponents(p *pipelines.Pipeline, s *pipelines.Stage, records map[string]*cache.Record, comp map[string]string) bool {
+	for _, ref := range s.Refs {
+		target, _ := p.Stage(ref.Target)
+		for _, tn := range target.Nodes {
+			rec := records[tn.Addr]
+			if rec == nil {
+				return false
+			}
+			comp["dep:"+tn.Addr] = outputsDigest(rec)
+		}
+	}
+	return true
 }
 
 // keyOf hashes the sorted components.

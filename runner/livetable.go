@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -95,16 +94,4 @@ func trim(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
-}
-
-// labelOf names the node a task executes.
-func (se *slurmExec) labelOf(t slurm.TaskStatus) string {
-	b := se.jobs[t.JobID]
-	if b == nil {
-		return ""
-	}
-	if t.TaskID >= 0 && t.TaskID < len(b.nodes) {
-		return b.nodes[t.TaskID].node.Addr
-	}
-	return strings.TrimSpace(b.stage.Addr)
 }

@@ -3,117 +3,129 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/pipelines"
-)
-
-// Node states in plans and runs.
-const (
-	StateCached  = "cached"  // a record with this key exists; outputs are restored if needed
-	StateRun     = "run"     // will execute (plan)
-	StateRan     = "ran"     // executed successfully
-	StateFailed  = "failed"  // execution or preparation failed
-	StateSkipped = "skipped" // not executed because an upstream node failed
 )
 
 // PlannedNode is one line of a plan.
 type PlannedNode struct {
-	Node     string   `json:"node"`
-	Kind     string   `json:"kind"`
-	State    string   `json:"state"`
-	Key      string   `json:"key,omitempty"`
-	Reasons  []string `json:"reasons,omitempty"`
-	Upstream []string `json:"upstream"`
-	Restore  bool     `json:"restore,omitempty"`
-	Executor string   `json:"executor"`
+	Node     string         `json:"node"`
+	Kind     string         `json:"kind"`
+	State    state.Node     `json:"state"`
+	Key      string         `json:"key,omitempty"`
+	Reasons  []string       `json:"reasons,omitempty"`
+	Upstream []string       `json:"upstream"`
+	Restore  bool           `json:"restore,omitempty"`
+	Executor state.Executor `json:"executor"`
+	// Parent is set on the children of a dynamic node (DESIGN.md §7), listed after their parent as
+	// its last execution recorded them: a plan cannot know the children of a parent that will run.
+	Parent string `json:"parent,omitempty"`
+}
+
+// planner is the plan visitor: it prepares every node in execution order and says whether its key
+// is cached, exposing planned nodes' outputs as unknown to their downstream.
+type planner struct {
+	r       *Runner
+	exposed *exposures
+	records map[string]*cache.Record
+	plan    []PlannedNode
 }
 
 // Plan says, for every selected node in execution order, whether it is cached or will run, and why.
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
-	ex := newExposures(r.p)
-	records := map[string]*cache.Record{}
-	var plan []PlannedNode
-	for _, node := range r.selected() {
-		if err := ctx.Err(); err != nil {
+	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}}
+	w := &walk{nodes: r.selected(), limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
+	if err := w.run(ctx); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return pl.plan, nil
+}
+
+// visit plans one node.
+func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*NodeResult, error) {
+	r := pl.r
+	s := node.Stage
+	pn := PlannedNode{Node: node.Addr, Kind: s.Kind.Name(), Upstream: node.Upstream, Executor: r.executorOf(s)}
+	if pn.Upstream == nil {
+		pn.Upstream = []string{}
+	}
+	n, err := r.prepare(node, pl.exposed.stageValues(node), pl.records)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", node.Addr, err)
+	}
+	var rec, prev *cache.Record
+	switch {
+	case n.key == "":
+		pn.State = state.Planned
+		pn.Reasons = []string{"inputs from " + joinAddrs(n.waitingOn) + " will be recomputed first"}
+		if isSpawner(node) {
+			prev = r.previous(node.Addr)
+		}
+	default:
+		pn.Key = n.key
+		var ok bool
+		rec, ok, err = r.store.GetRecord(n.key)
+		if err != nil {
 			return nil, err
 		}
-		s := node.Stage
-		pn := PlannedNode{Node: node.Addr, Kind: s.Kind.Name(), Upstream: node.Upstream, Executor: r.executorOf(s)}
-		if pn.Upstream == nil {
-			pn.Upstream = []string{}
-		}
-		n, err := r.prepare(node, ex.stageValues(node), records)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", node.Addr, err)
-		}
-		switch {
-		case n.key == "":
-			pn.State = StateRun
-			pn.Reasons = []string{"inputs from " + joinAddrs(n.waitingOn) + " will be recomputed first"}
-		default:
-			pn.Key = n.key
-			rec, ok, err := r.store.GetRecord(n.key)
-			if err != nil {
-				return nil, err
+		if ok && !r.forced(node) && r.complete(rec) {
+			pn.State = state.Cached
+			pn.Restore = r.needsRestore(rec)
+			pl.records[node.Addr] = rec
+			pl.exposed.set(node, exposedOf(node, n.cfg, rec, pl.records))
+		} else {
+			pn.State = state.Planned
+			prev = r.previous(node.Addr)
+			var prevComp map[string]string
+			if prev != nil {
+				prevComp = prev.Components
 			}
-			if ok && !r.forced(node) && r.complete(rec) {
-				pn.State = StateCached
-				pn.Restore = r.needsRestore(rec)
-				records[node.Addr] = rec
-				ex.set(node, exposedOf(node, n.cfg, rec, records))
-			} else {
-				pn.State = StateRun
-				prev := r.previous(node.Addr)
-				pn.Reasons = why(prev, n.components)
-				if r.forced(node) {
-					pn.Reasons = []string{"forced with --force"}
-				} else if prev != nil && ok {
-					pn.Reasons = []string{"cached outputs are missing from the object store"}
-				}
+			pn.Reasons = why(prevComp, n.components)
+			if r.forced(node) {
+				pn.Reasons = []string{"forced with --force"}
+			} else if prev != nil && ok {
+				pn.Reasons = []string{"cached outputs are missing from the object store"}
+			}
+			rec = nil
+		}
+	}
+	if pn.State == state.Planned {
+		pl.exposed.set(node, s.Kind.Expose(n.cfg, nil))
+	}
+	pl.plan = append(pl.plan, pn)
+	if isSpawner(node) {
+		pl.children(node, pn, rec, prev)
+	}
+	return &NodeResult{Node: node.Addr, State: pn.State, visited: true}, nil
+}
+
+// children lists the last known children of a parent node after it: those its cached record names
+// (cached), else those its previous execution ran.
+func (pl *planner) children(node *pipelines.Node, parent PlannedNode, rec, prev *cache.Record) {
+	known, why := childrenOf(rec), "child of "+node.Addr
+	if rec == nil {
+		known, why = childrenOf(prev), "child of "+node.Addr+" in its last run; the children of this run are known once it runs"
+	}
+	for _, c := range known {
+		pn := PlannedNode{Node: c.Node, Kind: c.Kind, Key: c.Key, Upstream: []string{node.Addr}, Executor: parent.Executor,
+			Parent: node.Addr, State: state.Planned, Reasons: []string{why}}
+		if cr, ok, err := pl.r.store.GetRecord(c.Key); err == nil && ok && pl.r.complete(cr) {
+			pn.State, pn.Reasons = state.Cached, nil
+			if rec == nil {
+				pn.Reasons = []string{why}
 			}
 		}
-		if pn.State == StateRun {
-			ex.set(node, s.Kind.Expose(n.cfg, nil))
-		}
-		plan = append(plan, pn)
+		pl.plan = append(pl.plan, pn)
 	}
-	return plan, nil
-}
-
-// setRef points the stage's ref at key, writing only when it changes (a no-op run writes nothing).
-func (r *Runner) setRef(addr, key string) error {
-	if cur, ok, err := r.store.GetRef(r.refName(addr)); err == nil && ok && cur == key {
-		return nil
-	}
-	return r.store.SetRef(r.refName(addr), key)
-}
-
-// previous returns the key components of the last successful run of addr, or nil.
-func (r *Runner) previous(addr string) map[string]string {
-	key, ok, err := r.store.GetRef(r.refName(addr))
-	if err != nil || !ok {
-		return nil
-	}
-	rec, ok, err := r.store.GetRecord(key)
-	if err != nil || !ok {
-		return nil
-	}
-	return rec.Components
-}
-
-// complete reports whether every output object of rec is in the store.
-func (r *Runner) complete(rec *cache.Record) bool {
-	for _, o := range rec.Outputs {
-		ok, err := r.store.Has(o.Artifact)
-		if err != nil || !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // needsRestore reports whether any output of rec is missing or different at its path.
@@ -130,11 +142,7 @@ func joinAddrs(a []string) string {
 	if len(a) == 0 {
 		return "upstream stages"
 	}
-	s := a[0]
-	for _, x := range a[1:] {
-		s += ", " + x
-	}
-	return s
+	return strings.Join(a, ", ")
 }
 
 // exposures tracks the exposed value of every finished node and combines them per stage.

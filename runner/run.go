@@ -4,22 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/slurm"
 	"github.com/pcamflow/pcamflow/track"
 )
 
+// Legacy names of the node states (see state.Node), kept for callers of the runner.
+const (
+	StateCached  = state.Cached    // a record with this key exists; outputs are restored if needed
+	StateRun     = state.Planned   // will execute (plan)
+	StateRan     = state.Succeeded // executed successfully (printed "ran")
+	StateFailed  = state.Failed    // execution or preparation failed
+	StateSkipped = state.Skipped   // not executed because an upstream node failed
+)
+
 // NodeResult is the outcome of one node in a run.
 type NodeResult struct {
 	Node     string
-	State    string // StateCached, StateRan, StateFailed or StateSkipped
+	Kind     string
+	State    state.Node // Succeeded, Cached, Failed, Skipped or Interrupted
 	Key      string
 	Reasons  []string
 	Err      error
@@ -27,42 +37,59 @@ type NodeResult struct {
 	LogPath  string
 	Duration time.Duration
 	Outputs  map[string]cache.Output
+	// Parent is the parent's address for a child node (DESIGN.md §7), "" otherwise.
+	Parent string
+	// Children are the children a parent node ran, as its record lists them.
+	Children []ChildRef
+
+	visited bool // settled by a visit (which recorded it), not by the walk
 }
 
 // Summary is the outcome of a run.
 type Summary struct {
 	RunID    string
-	Nodes    []NodeResult // in completion order
+	Nodes    []NodeResult // in completion order (children included, with Parent set)
 	Duration time.Duration
 }
 
 // Count returns how many nodes ended in state.
-func (s *Summary) Count(state string) int {
+func (s *Summary) Count(st state.Node) int {
 	n := 0
 	for _, r := range s.Nodes {
-		if r.State == state {
+		if r.State == st {
 			n++
 		}
 	}
 	return n
 }
 
-// OK reports whether no node failed or was skipped.
-func (s *Summary) OK() bool { return s.Count(StateFailed) == 0 && s.Count(StateSkipped) == 0 }
+// OK reports whether no node failed, was skipped or was interrupted.
+func (s *Summary) OK() bool {
+	return s.Count(state.Failed) == 0 && s.Count(state.Skipped) == 0 && s.Count(state.Interrupted) == 0
+}
 
-// scheduler holds the mutable state of one run.
-type scheduler struct {
-	r       *Runner
-	runID   string
+// execution is one run of the pipeline (Run), or of one node (Exec): the state its walk, its
+// executors and the children of its parent nodes share.
+type execution struct {
+	r     *Runner
+	runID string
+	rec   *recorder
+
 	mu      sync.Mutex
 	exposed *exposures
 	records map[string]*cache.Record
-	results map[string]*NodeResult
 	summary *Summary
-	execSem chan struct{}
-	rows    []*track.NodeRun // cached and skipped rows, written in one transaction
-	sl      *slurmExec       // nil when no selected node runs on Slurm
-	done    chan struct{}    // closed when the run's nodes have all settled
+
+	local *localExec
+	slurm *slurmExec    // nil unless a node or a child of this run executes on Slurm
+	done  chan struct{} // closed when the run's nodes have all settled
+}
+
+func (r *Runner) newExecution(runID string) *execution {
+	x := &execution{r: r, runID: runID, rec: newRecorder(r.db, runID, r.opt.Out), exposed: newExposures(r.p),
+		records: map[string]*cache.Record{}, summary: &Summary{RunID: runID}, done: make(chan struct{})}
+	x.local = newLocalExec(x)
+	return x
 }
 
 // Run executes every selected node that is not cached, at most Options.Jobs at once. Downstream
@@ -75,171 +102,180 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	}
 	defer unlock()
 	start := time.Now()
-	sc := &scheduler{r: r, runID: track.NewRunID(start), exposed: newExposures(r.p),
-		records: map[string]*cache.Record{}, results: map[string]*NodeResult{}, summary: &Summary{}}
-	sc.summary.RunID = sc.runID
-	if r.db != nil {
-		run := track.Run{ID: sc.runID, Pipeline: r.p.Name, File: r.p.File, Args: r.opt.Args, Host: hostname(),
-			PID: os.Getpid(), Started: start, Status: "running"}
-		if err := r.db.BeginRun(run); err != nil {
-			return nil, fmt.Errorf("recording the run: %w", err)
-		}
+	x := r.newExecution(track.NewRunID(start))
+	if err := x.rec.beginRun(r.p, r.opt.Args, start); err != nil {
+		return nil, err
 	}
 	nodes := r.selected()
-	fmt.Fprintf(r.opt.Out, "run %s: pipeline %s, %d node(s), -j %d\n", sc.runID, r.p.Name, len(nodes), r.opt.Jobs)
-	sc.loop(ctx, nodes)
-	sc.summary.Duration = time.Since(start)
-	if ctx.Err() == nil && sc.summary.OK() {
-		for _, res := range sc.summary.Nodes {
+	fmt.Fprintf(r.opt.Out, "run %s: pipeline %s, %d node(s), -j %d\n", x.runID, r.p.Name, len(nodes), r.opt.Jobs)
+	x.walk(ctx, nodes)
+	x.summary.Duration = time.Since(start)
+	if ctx.Err() == nil && x.summary.OK() {
+		for _, res := range x.summary.Nodes {
 			for _, o := range res.Outputs {
 				r.touch(r.abs(o.Path))
 			}
+			for _, c := range res.Children { // the children of a cached parent were restored, not run
+				if crec, ok, _ := r.store.GetRecord(c.Key); ok {
+					for _, o := range crec.Outputs {
+						r.touch(r.abs(o.Path))
+					}
+				}
+			}
 		}
-		if err := r.writeFingerprint(sc.runID, sc.summary.Nodes); err != nil {
+		if err := r.writeFingerprint(x.runID, x.summary.Nodes); err != nil {
 			fmt.Fprintf(r.opt.Out, "warning: saving the no-op fingerprint: %v\n", err)
 		}
 	}
-	if r.db != nil {
-		status := "succeeded"
-		switch {
-		case ctx.Err() != nil:
-			status = "interrupted"
-		case !sc.summary.OK():
-			status = "failed"
-		}
-		if err := r.db.FinishRun(sc.runID, status, time.Now()); err != nil {
-			return sc.summary, fmt.Errorf("recording the end of the run: %w", err)
-		}
+	status := state.RunSucceeded
+	switch {
+	case ctx.Err() != nil:
+		status = state.RunInterrupted
+	case !x.summary.OK():
+		status = state.RunFailed
+	}
+	if err := x.rec.finishRun(status); err != nil {
+		return x.summary, err
 	}
 	if err := r.store.FlushStatCache(); err != nil {
 		fmt.Fprintf(r.opt.Out, "warning: saving the stat cache: %v\n", err)
 	}
-	return sc.summary, nil
+	return x.summary, nil
 }
 
-// loop starts every node whose upstream nodes have succeeded, until every node has a result. Nodes
-// check the cache concurrently (bounded by checkers); at most Options.Jobs execute at once.
-func (sc *scheduler) loop(ctx context.Context, nodes []*pipelines.Node) {
-	selected := map[string]bool{}
-	for _, s := range nodes {
-		selected[s.Addr] = true
-	}
-	indeg := map[string]int{}
-	down := map[string][]string{}
-	for _, s := range nodes {
-		for _, u := range s.Upstream {
-			if selected[u] {
-				indeg[s.Addr]++
-				down[u] = append(down[u], s.Addr)
-			}
-		}
-	}
-	sc.execSem = make(chan struct{}, sc.r.opt.Jobs)
-	sc.done = make(chan struct{})
-	defer close(sc.done)
+// walk runs the execute visitor over nodes: every node whose upstream succeeded is prepared and
+// looked up in the cache (at most checkers() at once) and, on a miss, executed by its executor.
+func (x *execution) walk(ctx context.Context, nodes []*pipelines.Node) {
+	defer close(x.done)
 	for _, n := range nodes {
-		if sc.r.executorOf(n.Stage) == "slurm" {
-			sc.sl = newSlurmExec(sc, sc.r.opt.Slurm, nodes)
-			if sc.r.opt.Terminal {
-				live := &liveOut{w: sc.r.opt.Out}
-				sc.r.opt.Out, sc.sl.live = live, live // before any goroutine of this run starts
+		if x.r.executorOf(n.Stage) == state.Slurm {
+			x.slurm = newSlurmExec(x, x.r.opt.Slurm, nodes)
+			if x.r.opt.Terminal {
+				live := &liveOut{w: x.r.opt.Out}
+				x.r.opt.Out, x.slurm.live = live, live // before any goroutine of this run starts
+				x.rec.out = live
 				defer live.close()
 			}
 			break
 		}
 	}
-	checkSem := make(chan struct{}, checkers())
-	done := make(chan *NodeResult, len(nodes))
-	settled := map[string]bool{}
-	start := func(s *pipelines.Node) {
-		go func() {
-			checkSem <- struct{}{}
-			done <- sc.node(ctx, s, checkSem)
-		}()
+	w := &walk{nodes: nodes, limit: checkers(), visit: x.visit, settled: x.settle}
+	_ = w.run(ctx) // the execute visitor reports failures as results, never as errors
+	x.rec.flush()
+	if x.slurm != nil && ctx.Err() != nil {
+		x.slurm.cancelAll() // before returning: the process may exit right after
 	}
-	for _, s := range nodes {
-		if indeg[s.Addr] == 0 {
-			start(s)
-		}
-	}
-	for remaining := len(nodes); remaining > 0; {
-		res := <-done
-		remaining--
-		settled[res.Node] = true
-		sc.finish(res)
-		if res.State == StateFailed || res.State == StateSkipped {
-			remaining -= sc.skipDownstream(res.Node, down, settled)
-			continue
-		}
-		for _, d := range down[res.Node] {
-			indeg[d]--
-			if indeg[d] == 0 && !settled[d] {
-				st, _ := sc.r.p.Node(d)
-				start(st)
-			}
-		}
-	}
-	sc.flushRows()
-	if sc.sl != nil && ctx.Err() != nil {
-		sc.sl.cancelAll() // before returning: the process may exit right after
-	}
-}
-
-// skipDownstream marks every unsettled node downstream of failed as skipped and returns how many.
-func (sc *scheduler) skipDownstream(failed string, down map[string][]string, settled map[string]bool) int {
-	n := 0
-	queue := append([]string{}, down[failed]...)
-	cause := map[string]string{}
-	for _, d := range down[failed] {
-		cause[d] = failed
-	}
-	for len(queue) > 0 {
-		a := queue[0]
-		queue = queue[1:]
-		if settled[a] {
-			continue
-		}
-		settled[a] = true
-		n++
-		sc.finish(&NodeResult{Node: a, State: StateSkipped, Reasons: []string{"upstream " + cause[a] + " did not succeed"}})
-		for _, d := range down[a] {
-			if _, seen := cause[d]; !seen {
-				cause[d] = a
-			}
-			queue = append(queue, d)
-		}
-	}
-	return n
 }
 
 // checkers is how many nodes may evaluate configurations and check the cache at once.
 func checkers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
-// finish records a node's result and prints its line.
-func (sc *scheduler) finish(res *NodeResult) {
-	sc.mu.Lock()
-	sc.results[res.Node] = res
-	sc.summary.Nodes = append(sc.summary.Nodes, *res)
-	sc.mu.Unlock()
-	if res.State == StateSkipped {
-		n, _ := sc.r.p.Node(res.Node)
-		sc.addRow(&track.NodeRun{RunID: sc.runID, Node: res.Node, Kind: n.Stage.Kind.Name(), State: track.NodeSkipped,
-			Reason: strings.Join(res.Reasons, "; "), Started: time.Now(), Finished: time.Now(), Host: hostname(), Executor: "local"})
+// visit is the execute visitor: it prepares one node and looks it up in the cache while holding a
+// walk slot; on a miss it gives the slot back and hands the node to its executor.
+func (x *execution) visit(ctx context.Context, node *pipelines.Node, yield func()) (*NodeResult, error) {
+	x.mu.Lock()
+	exposed, records := x.exposed.stageValues(node), x.recordsOf(node)
+	x.mu.Unlock()
+	res := &NodeResult{Node: node.Addr, Kind: node.Stage.Kind.Name(), visited: true}
+	onSlurm := x.slurm != nil && x.r.runsOnSlurm(node)
+	n, err := x.r.prepare(node, exposed, records)
+	if err == nil && n.key == "" {
+		err = errors.New("its configuration is not fully known after its upstream nodes finished")
 	}
-	sc.print(res)
+	if err != nil {
+		res.State, res.Err = state.Failed, err
+		x.rec.failedEarly(node, nil, err)
+		if onSlurm {
+			x.slurm.arrive(ctx, node)
+		}
+		return res, nil
+	}
+	res.Key = n.key
+	rec, hit, err := x.r.lookup(n)
+	if err != nil || hit {
+		if onSlurm {
+			x.slurm.arrive(ctx, node)
+		}
+	}
+	switch {
+	case err != nil:
+		res.State, res.Err = state.Failed, err
+		x.rec.failedEarly(node, n, err)
+		return res, nil
+	case hit:
+		res.State, res.Outputs = state.Cached, rec.Outputs
+		x.rec.cached(n, rec, state.Local)
+	default:
+		res.Reasons = x.r.reasons(node, n)
+		yield()
+		if onSlurm {
+			rec = x.slurm.execute(ctx, n, res)
+		} else if rec, hit = x.local.execute(ctx, n, res, nil); hit {
+			res.LogPath = ""
+		}
+		if rec == nil {
+			if res.State == state.Interrupted {
+				x.rec.settledWithoutVisit(node, res)
+			}
+			return res, nil
+		}
+	}
+	if err := x.r.setRef(node.Addr, n.key); err != nil {
+		res.State, res.Err = state.Failed, fmt.Errorf("updating the ref of %s: %w", node.Addr, err)
+		return res, nil
+	}
+	res.Children = childrenOf(rec)
+	x.mu.Lock()
+	x.records[node.Addr] = rec
+	x.exposed.set(node, exposedOf(node, n.cfg, rec, x.records))
+	x.mu.Unlock()
+	return res, nil
 }
 
-// print writes one progress line for a finished node.
-func (sc *scheduler) print(res *NodeResult) {
-	out := sc.r.opt.Out
+// settle records a node the walk settled without visiting it, adds the result to the summary and
+// prints its line.
+func (x *execution) settle(res *NodeResult) {
+	if !res.visited {
+		if node, ok := x.r.p.Node(res.Node); ok {
+			res.Kind = node.Stage.Kind.Name()
+			x.rec.settledWithoutVisit(node, res)
+		}
+	}
+	x.report(res)
+}
+
+// report adds a result (of a node or a child) to the summary and prints its line.
+func (x *execution) report(res *NodeResult) {
+	x.mu.Lock()
+	x.summary.Nodes = append(x.summary.Nodes, *res)
+	x.mu.Unlock()
+	x.print(res)
+}
+
+// recordsOf returns the records of the finished upstream nodes of node (caller holds x.mu).
+func (x *execution) recordsOf(node *pipelines.Node) map[string]*cache.Record {
+	records := make(map[string]*cache.Record, len(node.Upstream))
+	for _, u := range node.Upstream {
+		if r, ok := x.records[u]; ok {
+			records[u] = r
+		}
+	}
+	return records
+}
+
+// print writes one progress line for a settled node.
+func (x *execution) print(res *NodeResult) {
+	out := x.r.opt.Out
 	switch res.State {
-	case StateCached:
+	case state.Cached:
 		fmt.Fprintf(out, "  cached   %s\n", res.Node)
-	case StateRan:
+	case state.Succeeded:
 		fmt.Fprintf(out, "  ran      %s (%s) - %s\n", res.Node, res.Duration.Round(time.Millisecond), strings.Join(res.Reasons, "; "))
-	case StateSkipped:
+	case state.Skipped:
 		fmt.Fprintf(out, "  skipped  %s - %s\n", res.Node, strings.Join(res.Reasons, "; "))
-	case StateFailed:
+	case state.Interrupted:
+		fmt.Fprintf(out, "  stopped  %s - %s\n", res.Node, strings.Join(res.Reasons, "; "))
+	case state.Failed:
 		fmt.Fprintf(out, "  FAILED   %s: %v\n", res.Node, res.Err)
 		if res.LogPath != "" {
 			fmt.Fprintf(out, "           log: %s\n", res.LogPath)
@@ -250,139 +286,4 @@ func (sc *scheduler) print(res *NodeResult) {
 			}
 		}
 	}
-}
-
-// node prepares one node and looks it up in the cache while holding a checker slot (released
-// through checkSem); on a miss it waits for an execution slot and the key's lock, looks again (another
-// process may have produced it meanwhile), and executes.
-func (sc *scheduler) node(ctx context.Context, node *pipelines.Node, checkSem chan struct{}) *NodeResult {
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			<-checkSem
-		}
-	}
-	defer release()
-	sc.mu.Lock()
-	exposed, records := sc.exposed.stageValues(node), sc.recordsOf(node)
-	sc.mu.Unlock()
-	res := &NodeResult{Node: node.Addr}
-	onSlurm := sc.sl != nil && sc.r.executorOf(node.Stage) == "slurm"
-	n, err := sc.r.prepare(node, exposed, records)
-	if err == nil && n.key == "" {
-		err = errors.New("its configuration is not fully known after its upstream nodes finished")
-	}
-	if err != nil {
-		res.State, res.Err = StateFailed, err
-		sc.recordFailure(node, res, nil)
-		if onSlurm {
-			sc.sl.arrive(ctx, node.Stage)
-		}
-		return res
-	}
-	res.Key = n.key
-	rec, hit, err := sc.lookup(n)
-	if !hit && err == nil && !onSlurm {
-		release()
-		var unlock func()
-		if unlock, err = sc.acquire(ctx, n.key); err == nil {
-			defer unlock()
-			rec, hit, err = sc.lookup(n)
-		}
-	}
-	if onSlurm && (hit || err != nil) {
-		sc.sl.arrive(ctx, node.Stage)
-	}
-	if !hit && err == nil && onSlurm {
-		release()
-	}
-	if err != nil {
-		res.State, res.Err = StateFailed, err
-		sc.recordFailure(node, res, n)
-		return res
-	}
-	if hit {
-		res.State, res.Outputs = StateCached, rec.Outputs
-		sc.recordCached(node, n, rec)
-	} else {
-		res.Reasons = why(sc.r.previous(node.Addr), n.components)
-		if _, ok, _ := sc.r.store.GetRecord(n.key); ok {
-			res.Reasons = []string{"its cached outputs are missing from the object store"}
-		}
-		if sc.r.forced(node) {
-			res.Reasons = []string{"forced with --force"}
-		}
-		if onSlurm {
-			rec = sc.executeSlurm(ctx, n, res)
-		} else {
-			rec = sc.execute(ctx, n, res)
-		}
-		if rec == nil {
-			return res
-		}
-	}
-	if err := sc.r.setRef(node.Addr, n.key); err != nil {
-		res.State, res.Err = StateFailed, fmt.Errorf("updating the ref of %s: %w", node.Addr, err)
-		return res
-	}
-	sc.mu.Lock()
-	sc.records[node.Addr] = rec
-	sc.exposed.set(node, exposedOf(node, n.cfg, rec, sc.records))
-	sc.mu.Unlock()
-	return res
-}
-
-// acquire takes an execution slot and the key's lock; the returned func releases both.
-func (sc *scheduler) acquire(ctx context.Context, key string) (func(), error) {
-	select {
-	case sc.execSem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	unlock, err := sc.r.store.LockKey(ctx, key)
-	if err != nil {
-		<-sc.execSem
-		return nil, fmt.Errorf("waiting for the cache lock: %w", err)
-	}
-	return func() { unlock(); <-sc.execSem }, nil
-}
-
-// recordsOf returns the records of the finished upstream nodes of node (caller holds sc.mu).
-func (sc *scheduler) recordsOf(node *pipelines.Node) map[string]*cache.Record {
-	records := make(map[string]*cache.Record, len(node.Upstream))
-	for _, u := range node.Upstream {
-		if r, ok := sc.records[u]; ok {
-			records[u] = r
-		}
-	}
-	return records
-}
-
-// lookup returns the cached record for n and restores its outputs, unless the node is forced.
-func (sc *scheduler) lookup(n *prepared) (*cache.Record, bool, error) {
-	if sc.r.forced(n.node) {
-		return nil, false, nil
-	}
-	rec, ok, err := sc.r.store.GetRecord(n.key)
-	if err != nil || !ok || !sc.r.complete(rec) {
-		return nil, false, err
-	}
-	if err := sc.r.restoreAll(n.node, rec); err != nil {
-		return nil, false, err
-	}
-	return rec, true, nil
-}
-
-// quarantine handles a cached output whose object does not match its digest: the damaged object is
-// removed (so the next run recomputes and republishes it) and the node fails with an error that says
-// so. A damaged object is never used as a result.
-func (r *Runner) quarantine(addr string, o cache.Output, cause error) error {
-	msg := fmt.Sprintf("restoring %s of %s from the cache: %v", o.Path, addr, cause)
-	if o.Type == "file" {
-		if err := os.Remove(r.store.ObjectPath(o.Digest)); err == nil {
-			return fmt.Errorf("%s; the damaged object was removed, run again to recompute it", msg)
-		}
-	}
-	return fmt.Errorf("%s; re-execute the stage with --force %s", msg, addr)
 }

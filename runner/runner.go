@@ -2,6 +2,11 @@
 // key from the kind, its version, the resolved configuration and the content of its inputs, restores
 // cached outputs, executes what is missing with bounded parallelism, and records every node in the
 // tracking store. It knows stage kinds only through the stages.Kind interface.
+//
+// The package is built around one graph walk (walk.go) that every command uses with its own
+// visitor (plan.go, run.go, exec.go, verify.go) and executor (local.go, slurm.go, detach.go), one
+// recorder that turns outcomes into tracking records (recorder.go), and the runner's side of
+// dynamic nodes (children.go). docs/architecture.md describes the whole.
 package runner
 
 import (
@@ -9,14 +14,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/stages"
-	"github.com/pcamflow/pcamflow/track"
 )
 
 // Options controls a plan or a run.
@@ -31,8 +37,8 @@ type Options struct {
 	Out io.Writer
 	// Args are the command-line arguments, recorded with the run.
 	Args []string
-	// Executor, when set ("local" or "slurm"), overrides every stage's executor for this run.
-	Executor string
+	// Executor, when set (state.Local or state.Slurm), overrides every stage's executor for this run.
+	Executor state.Executor
 	// Slurm configures the Slurm executor.
 	Slurm SlurmOptions
 	// Progress receives live progress of executing nodes (e.g. training progress bars); nil discards it.
@@ -42,35 +48,48 @@ type Options struct {
 	// Fast, when set, makes a fully successful run write the no-op fingerprint of this invocation
 	// (see FastNoop).
 	Fast *FastKey
+	// GCPercent, when positive, is the garbage collector percentage executions run with: the
+	// runner sets it once, before the first node executes (the CLI loads pipelines with a lazier
+	// collector that would multiply the peak memory of stages that hold large heaps). Zero leaves
+	// the process setting alone.
+	GCPercent int
+	// Threads is the kernel thread budget of the run, handed to every execution as Env.Threads
+	// (0: GOMAXPROCS). The process-wide thread count is the caller's to set, once, before the run;
+	// no node changes it.
+	Threads int
 }
 
 // Runner runs one loaded pipeline against one workspace.
 type Runner struct {
 	p       *pipelines.Pipeline
-	store   *cache.Store
-	db      *track.DB
+	store   Store
+	db      Tracker
 	project string
 	opt     Options
 
 	mu      sync.Mutex
-	tasks   map[string]*stages.Task // prepared tasks by stage address
+	tasks   map[string]*stages.Task // prepared tasks by node address
 	touched map[string]statID       // paths the run's keys and outputs depend on (fast path)
 	fastOff bool                    // something the fast path cannot vouch for was used
+	gcOnce  sync.Once               // applies Options.GCPercent before the first execution
 }
 
 // New returns a runner. project is the absolute project root; db may be nil for planning.
-func New(p *pipelines.Pipeline, store *cache.Store, db *track.DB, project string, opt Options) (*Runner, error) {
+func New(p *pipelines.Pipeline, store Store, db Tracker, project string, opt Options) (*Runner, error) {
 	if opt.Jobs < 1 {
 		opt.Jobs = 1
 	}
 	if opt.Out == nil {
 		opt.Out = io.Discard
 	}
+	if opt.Threads <= 0 {
+		opt.Threads = runtime.GOMAXPROCS(0)
+	}
 	abs, err := filepath.Abs(project)
 	if err != nil {
 		return nil, fmt.Errorf("resolving the project directory: %w", err)
 	}
-	r := &Runner{p: p, store: store, db: db, project: abs, opt: opt, tasks: map[string]*stages.Task{}}
+	r := &Runner{p: p, store: store, db: noTracker(db), project: abs, opt: opt, tasks: map[string]*stages.Task{}}
 	for _, a := range append(append([]string{}, opt.Targets...), opt.Force...) {
 		if _, ok := p.Stage(a); ok {
 			continue
@@ -135,7 +154,7 @@ func (r *Runner) closure(roots []string, withRoots bool) []*pipelines.Node {
 	return out
 }
 
-// refName is the name of the ref that points at the latest key of a stage of this pipeline.
+// refName is the name of the ref that points at the latest key of a node of this pipeline.
 func (r *Runner) refName(addr string) string { return r.p.Name + "/" + addr }
 
 // forced reports whether the node, or its stage, was named with --force.
@@ -171,6 +190,54 @@ func partsOf(n *pipelines.Node, records map[string]*cache.Record) map[string]map
 	return out
 }
 
+// outputsOf converts a record's outputs for stages.Kind.Expose.
+func outputsOf(rec *cache.Record) map[string]stages.Output {
+	if rec == nil {
+		return nil
+	}
+	out := map[string]stages.Output{}
+	for name, o := range rec.Outputs {
+		out[name] = stages.Output{Path: o.Path, Type: o.Type, Digest: o.Digest}
+	}
+	return out
+}
+
+// resources merges a stage's resources over the pipeline-wide slurm defaults.
+func (r *Runner) resources(s *pipelines.Stage) pipelines.Resources {
+	var res pipelines.Resources
+	if r.p.Slurm != nil {
+		res = *r.p.Slurm
+	}
+	if s.Resources != nil {
+		res = res.Merge(*s.Resources)
+	}
+	return res
+}
+
+// executorOf says where a stage's nodes run in this run: the --executor override, else the
+// stage's resources block, else local. For a stage whose kind runs children (stages.Spawner) it
+// is where the children run; the parent node itself always runs where the runner runs.
+func (r *Runner) executorOf(s *pipelines.Stage) state.Executor {
+	if r.opt.Executor != "" {
+		return r.opt.Executor
+	}
+	if s.Resources != nil {
+		if ex, ok := state.ParseExecutor(s.Resources.Executor); ok {
+			return ex
+		}
+	}
+	return state.Local
+}
+
+// runsOnSlurm reports whether a node executes as a Slurm job in this run: its stage's executor is
+// Slurm and its kind does not run children (a parent holds no Slurm job while it waits).
+func (r *Runner) runsOnSlurm(n *pipelines.Node) bool {
+	if _, parent := n.Stage.Kind.(stages.Spawner); parent {
+		return false
+	}
+	return r.executorOf(n.Stage) == state.Slurm
+}
+
 // hostname returns the host name, or "unknown".
 func hostname() string {
 	h, err := os.Hostname()
@@ -179,3 +246,5 @@ func hostname() string {
 	}
 	return h
 }
+
+func pidOf() int { return os.Getpid() }

@@ -12,11 +12,19 @@ import (
 	"sync"
 	"time"
 
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
 	"github.com/pcamflow/pcamflow/cache"
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
+	"github.com/pcamflow/pcamflow/internal/state"
 	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/slurm"
 )
+
+// The attached Slurm executor: cache misses become tasks of Slurm job arrays that run
+// `pcamflow exec` on a compute node against the same workspace; one tracker watches every job of
+// the run with one squeue call per poll interval. The nodes of a stage go to Slurm together, as one
+// job (array); the children of one stages.Children.Run call go as one array.
 
 // SlurmOptions configures the Slurm executor of a run.
 type SlurmOptions struct {
@@ -40,22 +48,45 @@ type ExecSpec struct {
 	NodeRunID int64 `json:"node_run_id,omitempty"`
 	// Result is where the job writes its result record.
 	Result string `json:"result"`
+	// Child describes a child node (DESIGN.md §7), which is not a node of the pipeline file: the
+	// compute node rebuilds it from its base stage, configuration, seed and budget.
+	Child *ChildExec `json:"child,omitempty"`
 }
 
-// slurmExec submits Slurm nodes of a run, one job array per stage, and watches them all with one
-// squeue call per poll interval.
+// ChildExec is what `pcamflow exec` needs to rebuild a child node (see stages.ChildSpec).
+type ChildExec struct {
+	Parent string `json:"parent"`
+	Base   string `json:"base"`
+	// Config is the child's configuration with its type (cty's JSON form {"value": ..., "type": ...}).
+	Config json.RawMessage `json:"config"`
+	Seed   int64           `json:"seed"`
+	Budget int             `json:"budget,omitempty"`
+	Label  string          `json:"label,omitempty"`
+}
+
+// childExec describes a prepared child for a nodes file.
+func childExec(n *prepared) (*ChildExec, error) {
+	cfg, err := json.Marshal(ctyjson.SimpleJSONValue{Value: n.cfg})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the configuration of %s: %w", n.addr(), err)
+	}
+	return &ChildExec{Parent: n.parent, Base: n.stage.Addr, Config: cfg, Seed: n.seed, Budget: n.budget, Label: n.label}, nil
+}
+
+// slurmExec submits the Slurm nodes of a run and watches them all with one squeue call per poll
+// interval.
 type slurmExec struct {
-	sc     *scheduler
+	x      *execution
 	opt    SlurmOptions
 	client slurm.Client
 	dir    string // <workspace>/slurm/<run-id>
 
 	mu       sync.Mutex
 	tracker  *slurm.Tracker
-	batches  map[string]*batch // by stage address, until submitted
-	expected map[string]int    // selected nodes per Slurm stage
+	pending  map[string]*group // static groups by key, until submitted
+	expected map[string]int    // selected nodes per static group
 	arrived  map[string]int
-	jobs     map[string]*batch // by job id
+	jobs     map[string]*group // by job id
 	started  bool
 	active   []string // job ids submitted by this run
 
@@ -63,9 +94,12 @@ type slurmExec struct {
 	live     *liveOut   // the terminal's live job table, nil when not on a terminal
 }
 
-// batch is the nodes of one stage that go to Slurm together.
-type batch struct {
-	stage   *pipelines.Stage
+// group is nodes that go to Slurm as one job, or one job array.
+type group struct {
+	name    string              // file name of its nodes and spec files, e.g. "command.fan"
+	label   string              // what the output calls it: a stage address, or PARENT.trial
+	res     pipelines.Resources // sbatch options
+	array   bool                // an array even for one node
 	nodes   []*prepared
 	waiters []chan slurmResult
 	spec    slurm.JobSpec
@@ -77,7 +111,7 @@ type slurmResult struct {
 	err     error
 }
 
-func newSlurmExec(sc *scheduler, opt SlurmOptions, nodes []*pipelines.Node) *slurmExec {
+func newSlurmExec(x *execution, opt SlurmOptions, nodes []*pipelines.Node) *slurmExec {
 	client := opt.Client
 	if client == nil {
 		client = &slurm.CLI{}
@@ -85,42 +119,81 @@ func newSlurmExec(sc *scheduler, opt SlurmOptions, nodes []*pipelines.Node) *slu
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = 2 * time.Second
 	}
-	se := &slurmExec{sc: sc, opt: opt, client: client, dir: filepath.Join(sc.r.store.Root(), "slurm", sc.runID),
-		tracker: slurm.NewTracker(client), batches: map[string]*batch{}, expected: map[string]int{},
-		arrived: map[string]int{}, jobs: map[string]*batch{}}
+	se := &slurmExec{x: x, opt: opt, client: client, dir: filepath.Join(x.r.store.Root(), "slurm", x.runID),
+		tracker: slurm.NewTracker(client), pending: map[string]*group{}, expected: map[string]int{},
+		arrived: map[string]int{}, jobs: map[string]*group{}}
 	for _, n := range nodes {
-		if sc.r.executorOf(n.Stage) == "slurm" {
-			se.expected[n.Stage.Addr]++
+		if x.r.runsOnSlurm(n) {
+			se.expected[groupKey(n)]++
 		}
 	}
 	return se
 }
 
-// arrive notes that a node of a Slurm stage will not be submitted (cached or failed early), so
-// that the stage's array does not wait for it.
-func (se *slurmExec) arrive(ctx context.Context, s *pipelines.Stage) {
-	se.mu.Lock()
-	defer se.mu.Unlock()
-	se.arrived[s.Addr]++
-	se.flushLocked(ctx, s)
+// groupKey names the static group of a node: its stage, except that the aggregate node of a
+// seeded stage, which runs after the stage's seed nodes, goes to Slurm on its own.
+func groupKey(n *pipelines.Node) string {
+	if n.Aggregate {
+		return n.Stage.Addr + " aggregate"
+	}
+	return n.Stage.Addr
 }
 
-// run submits a prepared node with the other nodes of its stage and waits for its outcome. On
-// success it returns the record the job committed.
-func (se *slurmExec) run(ctx context.Context, n *prepared, nodeRunID int64) (*cache.Record, error) {
-	ch := make(chan slurmResult, 1)
+// arrive notes that a node of a Slurm stage will not be submitted (cached or failed early), so
+// that the stage's array does not wait for it.
+func (se *slurmExec) arrive(ctx context.Context, n *pipelines.Node) {
 	se.mu.Lock()
-	b := se.batches[n.stage.Addr]
-	if b == nil {
-		b = &batch{stage: n.stage, retries: se.sc.r.resources(n.stage).Retries}
-		se.batches[n.stage.Addr] = b
+	defer se.mu.Unlock()
+	se.arrived[groupKey(n)]++
+	se.flushLocked(ctx, groupKey(n))
+}
+
+// execute sends a prepared node to Slurm with the other nodes of its stage and waits for it. The
+// job commits the cache record and a result file; the node's tracking row is updated from the
+// result file, or marked failed with the job's outcome when the job died before writing it.
+func (se *slurmExec) execute(ctx context.Context, n *prepared, res *NodeResult) *cache.Record {
+	nr, err := se.x.rec.started(n, state.Slurm, res.Reasons, "")
+	if err != nil {
+		fmt.Fprintf(se.x.r.opt.Out, "warning: %v\n", err)
 	}
-	b.nodes = append(b.nodes, n)
-	b.waiters = append(b.waiters, ch)
-	n.nodeRunID = nodeRunID
-	se.arrived[n.stage.Addr]++
-	se.flushLocked(ctx, n.stage)
+	n.nodeRunID = nr.ID
+	start := time.Now()
+	rec, err := se.run(ctx, n)
+	res.Duration = time.Since(start)
+	if err != nil {
+		res.State, res.Err, res.ExitCode = state.Failed, err, -1
+		se.x.rec.jobFailed(nr.ID, err)
+		return nil
+	}
+	res.State, res.Outputs, res.LogPath = state.Succeeded, rec.Outputs, rec.LogPath
+	return rec
+}
+
+// run submits a prepared node with the other nodes of its static group and waits for its outcome.
+// On success it returns the record the job committed.
+func (se *slurmExec) run(ctx context.Context, n *prepared) (*cache.Record, error) {
+	ch := make(chan slurmResult, 1)
+	key := groupKey(n.node)
+	se.mu.Lock()
+	g := se.pending[key]
+	if g == nil {
+		res := se.x.r.resources(n.stage)
+		g = &group{name: FileName(n.stage.Addr), label: n.stage.Addr, res: res, array: n.stage.ForEach(), retries: res.Retries}
+		if n.node.Aggregate {
+			g.name += ".aggregate"
+		}
+		se.pending[key] = g
+	}
+	g.nodes = append(g.nodes, n)
+	g.waiters = append(g.waiters, ch)
+	se.arrived[key]++
+	se.flushLocked(ctx, key)
 	se.mu.Unlock()
+	return se.wait(ctx, n, ch)
+}
+
+// wait waits for the outcome of a submitted node and collects its record.
+func (se *slurmExec) wait(ctx context.Context, n *prepared, ch chan slurmResult) (*cache.Record, error) {
 	var res slurmResult
 	select {
 	case res = <-ch:
@@ -136,60 +209,142 @@ func (se *slurmExec) run(ctx context.Context, n *prepared, nodeRunID int64) (*ca
 	return se.collect(n)
 }
 
-// flushLocked submits the stage's batch once every selected node of the stage has arrived.
-func (se *slurmExec) flushLocked(ctx context.Context, s *pipelines.Stage) {
-	b := se.batches[s.Addr]
-	if b == nil || se.arrived[s.Addr] < se.expected[s.Addr] {
+// runChildren submits the cache misses of one Children.Run call as ONE job array (one per base
+// stage, should a call mix bases) and waits for all of them. It returns each child's record, nil
+// where the child failed (its result says why).
+func (se *slurmExec) runChildren(ctx context.Context, c *children, call int, ns []*prepared, results []*NodeResult) []*cache.Record {
+	recs := make([]*cache.Record, len(ns))
+	byBase := map[string][]int{}
+	var bases []string
+	for i, n := range ns {
+		if _, seen := byBase[n.stage.Addr]; !seen {
+			bases = append(bases, n.stage.Addr)
+		}
+		byBase[n.stage.Addr] = append(byBase[n.stage.Addr], i)
+	}
+	chans := make([]chan slurmResult, len(ns))
+	starts := make([]time.Time, len(ns))
+	for bi, base := range bases {
+		idx := byBase[base]
+		res := se.x.r.resources(ns[idx[0]].stage)
+		if ps := c.parent.stage.Resources; ps != nil {
+			res = res.Merge(*ps)
+		}
+		res.Parallel = c.bound
+		name := fmt.Sprintf("%s.trial-%d", FileName(c.parent.addr()), call)
+		if len(bases) > 1 {
+			name += fmt.Sprintf("-%d", bi+1)
+		}
+		g := &group{name: name, label: c.parent.addr() + ".trial", res: res, array: true, retries: res.Retries}
+		for _, i := range idx {
+			nr, err := se.x.rec.started(ns[i], state.Slurm, results[i].Reasons, "")
+			if err != nil {
+				fmt.Fprintf(se.x.r.opt.Out, "warning: %v\n", err)
+			}
+			ns[i].nodeRunID = nr.ID
+			chans[i] = make(chan slurmResult, 1)
+			starts[i] = time.Now()
+			g.nodes = append(g.nodes, ns[i])
+			g.waiters = append(g.waiters, chans[i])
+		}
+		se.mu.Lock()
+		spec, err := se.jobSpec(g)
+		if err == nil {
+			err = se.submitLocked(ctx, g, spec)
+		}
+		se.mu.Unlock()
+		if err != nil {
+			for _, w := range g.waiters {
+				w <- slurmResult{err: err}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for i, n := range ns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec, err := se.wait(ctx, n, chans[i])
+			res := results[i]
+			res.Duration = time.Since(starts[i])
+			if err != nil {
+				res.State, res.Err, res.ExitCode = state.Failed, err, -1
+				se.x.rec.jobFailed(n.nodeRunID, err)
+				return
+			}
+			res.State, res.Outputs, res.LogPath = state.Succeeded, rec.Outputs, rec.LogPath
+			recs[i] = rec
+		}()
+	}
+	wg.Wait()
+	return recs
+}
+
+// flushLocked submits a static group once every selected node of it has arrived.
+func (se *slurmExec) flushLocked(ctx context.Context, key string) {
+	g := se.pending[key]
+	if g == nil || se.arrived[key] < se.expected[key] {
 		return
 	}
-	delete(se.batches, s.Addr)
-	sort.Sort(byNodeOrder{b, se.sc.r.p})
-	spec, err := se.jobSpec(b)
+	delete(se.pending, key)
+	sort.Sort(byNodeOrder{g, se.x.r.p})
+	spec, err := se.jobSpec(g)
 	if err == nil {
-		err = se.submitLocked(ctx, b, spec)
+		err = se.submitLocked(ctx, g, spec)
 	}
 	if err != nil {
-		for _, w := range b.waiters {
+		for _, w := range g.waiters {
 			w <- slurmResult{err: err}
 		}
 	}
 }
 
-// jobSpec renders the sbatch options and command of a batch and writes its nodes file.
-func (se *slurmExec) jobSpec(b *batch) (slurm.JobSpec, error) {
+// resultFile is where the job of a node writes its result.
+func (se *slurmExec) resultFile(addr string) string {
+	return filepath.Join(se.dir, "results", FileName(addr)+".json")
+}
+
+// jobSpec renders the sbatch options and command of a group and writes its nodes file.
+func (se *slurmExec) jobSpec(g *group) (slurm.JobSpec, error) {
 	if err := os.MkdirAll(filepath.Join(se.dir, "results"), 0o755); err != nil {
 		return slurm.JobSpec{}, fmt.Errorf("creating the Slurm folder of the run: %w", err)
 	}
-	name := strings.TrimSuffix(logName(b.stage.Addr), ".log")
 	var specs []ExecSpec
-	for _, n := range b.nodes {
-		specs = append(specs, ExecSpec{Node: n.node.Addr, NodeRunID: n.nodeRunID,
-			Result: filepath.Join(se.dir, "results", strings.TrimSuffix(logName(n.node.Addr), ".log")+".json")})
+	for _, n := range g.nodes {
+		es := ExecSpec{Node: n.addr(), NodeRunID: n.nodeRunID, Result: se.resultFile(n.addr())}
+		if n.parent != "" {
+			ce, err := childExec(n)
+			if err != nil {
+				return slurm.JobSpec{}, err
+			}
+			es.Child = ce
+		}
+		specs = append(specs, es)
 	}
-	nodesFile := filepath.Join(se.dir, name+".nodes.json")
+	nodesFile := filepath.Join(se.dir, g.name+".nodes.json")
 	data, _ := json.MarshalIndent(specs, "", "  ")
 	if err := atomicfile.Write(nodesFile, data, 0o644); err != nil {
 		return slurm.JobSpec{}, err
 	}
-	res := se.sc.r.resources(b.stage)
-	cmd := append(append([]string{}, se.opt.Command...), "--run-id", se.sc.runID, "--nodes-file", nodesFile, "--index")
-	spec := slurm.JobSpec{Name: "pcamflow:" + b.stage.Addr, Partition: res.Partition, Account: res.Account, QOS: res.QOS,
+	res := g.res
+	cmd := append(append([]string{}, se.opt.Command...), "--run-id", se.x.runID, "--nodes-file", nodesFile, "--index")
+	spec := slurm.JobSpec{Name: "pcamflow:" + g.label, Partition: res.Partition, Account: res.Account, QOS: res.QOS,
 		Constraint: res.Constraint, CPUs: res.CPUs, Mem: res.Mem, Time: res.Time, GPUs: res.GPUs, ExtraArgs: res.ExtraArgs,
-		WorkDir: se.sc.r.project, Env: se.opt.Env, ResultDir: filepath.Join(se.dir, "exit"),
+		WorkDir: se.x.r.project, Env: se.opt.Env, ResultDir: filepath.Join(se.dir, "exit"),
 		// A job that Slurm requeues after a node failure or preemption runs the node again; a
 		// training node then resumes from its last epoch checkpoint.
 		Requeue: true}
-	indices := make([]int, len(b.nodes))
+	indices := make([]int, len(g.nodes))
 	for i := range indices {
 		indices[i] = i
 	}
-	if len(b.nodes) == 1 && !b.stage.ForEach() {
+	if len(g.nodes) == 1 && !g.array {
 		spec.Command = append(cmd, "0")
-		spec.Output = filepath.Join(se.dir, name+"-%j.out")
+		spec.Output = filepath.Join(se.dir, g.name+"-%j.out")
 	} else {
 		spec.Array = &slurm.ArraySpec{Indices: indices, Parallel: res.Parallel}
 		spec.Command = append(cmd, slurm.ArrayTaskID)
-		spec.Output = filepath.Join(se.dir, name+"-%A_%a.out")
+		spec.Output = filepath.Join(se.dir, g.name+"-%A_%a.out")
 	}
 	if err := os.MkdirAll(spec.ResultDir, 0o755); err != nil {
 		return slurm.JobSpec{}, err
@@ -197,27 +352,23 @@ func (se *slurmExec) jobSpec(b *batch) (slurm.JobSpec, error) {
 	return spec, spec.Validate()
 }
 
-// submitLocked submits spec for b and starts watching it.
-func (se *slurmExec) submitLocked(ctx context.Context, b *batch, spec slurm.JobSpec) error {
+// submitLocked submits spec for g and starts watching it.
+func (se *slurmExec) submitLocked(ctx context.Context, g *group, spec slurm.JobSpec) error {
 	id, err := se.client.Submit(ctx, spec)
 	if err != nil {
-		return fmt.Errorf("submitting %s to Slurm: %w", b.stage.Addr, err)
+		return fmt.Errorf("submitting %s to Slurm: %w", g.label, err)
 	}
-	b.spec = spec
+	g.spec = spec
 	if err := se.tracker.Add(id, spec); err != nil {
 		return err
 	}
-	se.jobs[id] = b
+	se.jobs[id] = g
 	se.active = append(se.active, id)
-	if err := writeSpec(se, b.stage, id, spec); err != nil {
-		fmt.Fprintf(se.sc.r.opt.Out, "warning: saving the job spec of %s: %v\n", b.stage.Addr, err)
+	if err := writeSpec(se.dir, g.name, id, spec); err != nil {
+		fmt.Fprintf(se.x.r.opt.Out, "warning: saving the job spec of %s: %v\n", g.label, err)
 	}
-	what := "job"
-	if spec.Array != nil {
-		what = fmt.Sprintf("array job (%d tasks, --array=%s)", len(spec.Array.Indices), slurm.CompactRanges(spec.Array.Indices))
-	}
-	fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s submitted as %s %s\n", b.stage.Addr, what, id)
-	se.recordJobIDs(b, id, spec)
+	fmt.Fprintf(se.x.r.opt.Out, "  slurm    %s submitted as %s %s\n", g.label, jobWhat(spec), id)
+	se.recordJobIDs(g, id, spec)
 	if !se.started {
 		se.started = true
 		go se.poll(ctx)
@@ -225,13 +376,17 @@ func (se *slurmExec) submitLocked(ctx context.Context, b *batch, spec slurm.JobS
 	return nil
 }
 
-// recordJobIDs stores the job id of every submitted node in its tracking row.
-func (se *slurmExec) recordJobIDs(b *batch, id string, spec slurm.JobSpec) {
-	db := se.sc.r.db
-	if db == nil {
-		return
+// jobWhat describes a submission: "job" or "array job (N tasks, --array=...)".
+func jobWhat(spec slurm.JobSpec) string {
+	if spec.Array == nil {
+		return "job"
 	}
-	for i, n := range b.nodes {
+	return fmt.Sprintf("array job (%d tasks, --array=%s)", len(spec.Array.Indices), slurm.CompactRanges(spec.Array.Indices))
+}
+
+// recordJobIDs stores the job id of every submitted node in its tracking row.
+func (se *slurmExec) recordJobIDs(g *group, id string, spec slurm.JobSpec) {
+	for i, n := range g.nodes {
 		if n.nodeRunID == 0 || (spec.Array != nil && !slices.Contains(spec.Array.Indices, i)) {
 			continue
 		}
@@ -239,12 +394,7 @@ func (se *slurmExec) recordJobIDs(b *batch, id string, spec slurm.JobSpec) {
 		if spec.Array != nil {
 			jobID = fmt.Sprintf("%s_%d", id, i)
 		}
-		nr, err := db.GetNode(n.nodeRunID)
-		if err != nil {
-			continue
-		}
-		nr.JobID, nr.Executor = jobID, "slurm"
-		_ = db.UpdateNode(nr)
+		se.x.rec.submitted(n.nodeRunID, jobID)
 	}
 }
 
@@ -256,7 +406,7 @@ func (se *slurmExec) poll(ctx context.Context) {
 		se.mu.Lock()
 		events, err := se.tracker.Poll(ctx)
 		if err != nil && ctx.Err() == nil {
-			fmt.Fprintf(se.sc.r.opt.Out, "  slurm    poll failed (will retry): %v\n", err)
+			fmt.Fprintf(se.x.r.opt.Out, "  slurm    poll failed (will retry): %v\n", err)
 		}
 		for _, e := range events {
 			se.event(ctx, e)
@@ -269,7 +419,7 @@ func (se *slurmExec) poll(ctx context.Context) {
 		case <-ctx.Done():
 			se.cancelAll()
 			return
-		case <-se.sc.done:
+		case <-se.x.done:
 			return
 		case <-ticker.C:
 		}
@@ -278,24 +428,24 @@ func (se *slurmExec) poll(ctx context.Context) {
 
 // event reports one state change and, once a job's tasks are all final, delivers or retries them.
 func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
-	b := se.jobs[e.JobID]
-	if b == nil {
+	g := se.jobs[e.JobID]
+	if g == nil {
 		return
 	}
-	label := b.stage.Addr
-	if e.TaskID >= 0 && e.TaskID < len(b.nodes) {
-		label = b.nodes[e.TaskID].node.Addr
+	label := g.label
+	if e.TaskID >= 0 && e.TaskID < len(g.nodes) {
+		label = g.nodes[e.TaskID].addr()
 	}
 	if se.live == nil || e.Outcome != nil { // on a terminal the live table shows the transitions
-		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: %s\n", label, e.String())
+		fmt.Fprintf(se.x.r.opt.Out, "  slurm    %s: %s\n", label, e.String())
 	}
 	if e.Outcome == nil {
 		return
 	}
 	outcomes := se.tracker.Outcomes(e.JobID)
 	want := 1
-	if b.spec.Array != nil {
-		want = len(b.spec.Array.Indices)
+	if g.spec.Array != nil {
+		want = len(g.spec.Array.Indices)
 	}
 	if len(outcomes) < want {
 		return
@@ -303,63 +453,60 @@ func (se *slurmExec) event(ctx context.Context, e slurm.Event) {
 	delete(se.jobs, e.JobID) // settled: later events of this job in the same poll change nothing
 	se.active = slices.DeleteFunc(se.active, func(id string) bool { return id == e.JobID })
 	failed := slurm.FailedIndices(outcomes)
-	if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil && b.spec.Array != nil {
-		b.retries--
-		spec, err := slurm.RetrySpec(se.grow(b), failed)
+	if len(failed) > 0 && g.retries > 0 && ctx.Err() == nil && g.spec.Array != nil {
+		g.retries--
+		spec, err := slurm.RetrySpec(se.grow(g), failed)
 		if err == nil {
-			fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: %d task(s) failed; resubmitting only --array=%s (%d retr(ies) left)\n",
-				b.stage.Addr, len(failed), slurm.CompactRanges(failed), b.retries)
+			fmt.Fprintf(se.x.r.opt.Out, "  slurm    %s: %d task(s) failed; resubmitting only --array=%s (%d retr(ies) left)\n",
+				g.label, len(failed), slurm.CompactRanges(failed), g.retries)
 			for _, o := range outcomes {
 				if !o.Failed() {
-					se.deliver(b, o)
+					se.deliver(g, o)
 				}
 			}
-			if err = se.submitLocked(ctx, b, spec); err == nil {
+			if err = se.submitLocked(ctx, g, spec); err == nil {
 				return
 			}
 		}
-		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    retry of %s failed: %v\n", b.stage.Addr, err)
-	} else if len(failed) > 0 && b.retries > 0 && ctx.Err() == nil {
-		b.retries--
-		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s failed; resubmitting (%d retr(ies) left)\n", b.stage.Addr, b.retries)
-		if err := se.submitLocked(ctx, b, se.grow(b)); err == nil {
+		fmt.Fprintf(se.x.r.opt.Out, "  slurm    retry of %s failed: %v\n", g.label, err)
+	} else if len(failed) > 0 && g.retries > 0 && ctx.Err() == nil {
+		g.retries--
+		fmt.Fprintf(se.x.r.opt.Out, "  slurm    %s failed; resubmitting (%d retr(ies) left)\n", g.label, g.retries)
+		if err := se.submitLocked(ctx, g, se.grow(g)); err == nil {
 			return
 		}
 	}
 	for _, o := range outcomes {
-		se.deliver(b, o)
+		se.deliver(g, o)
 	}
 }
 
 // deliver hands a task's outcome to the node waiting for it (once).
-func (se *slurmExec) deliver(b *batch, o slurm.Outcome) {
+func (se *slurmExec) deliver(g *group, o slurm.Outcome) {
 	i := o.TaskID
 	if i < 0 {
 		i = 0
 	}
-	if i >= len(b.waiters) || b.waiters[i] == nil {
+	if i >= len(g.waiters) || g.waiters[i] == nil {
 		return
 	}
-	b.waiters[i] <- slurmResult{outcome: o}
-	b.waiters[i] = nil
+	g.waiters[i] <- slurmResult{outcome: o}
+	g.waiters[i] = nil
 }
 
 // collect ingests the result file of a finished node and returns the record its job committed.
 func (se *slurmExec) collect(n *prepared) (*cache.Record, error) {
-	result := filepath.Join(se.dir, "results", strings.TrimSuffix(logName(n.node.Addr), ".log")+".json")
-	if db := se.sc.r.db; db != nil {
-		if _, err := db.IngestNodeFile(result); err != nil {
-			return nil, fmt.Errorf("the Slurm job of %s finished but its result could not be read: %w", n.node.Addr, err)
-		}
+	if _, err := se.x.rec.ingest(se.resultFile(n.addr())); err != nil {
+		return nil, fmt.Errorf("the Slurm job of %s finished but its result could not be read: %w", n.addr(), err)
 	}
-	rec, ok, err := se.sc.r.store.GetRecord(n.key)
+	rec, ok, err := se.x.r.store.GetRecord(n.key)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("the Slurm job of %s succeeded but committed no cache record for key %s (its inputs differed on the compute node?)", n.node.Addr, n.key[:12])
+		return nil, fmt.Errorf("the Slurm job of %s succeeded but committed no cache record for key %s (its inputs differed on the compute node?)", n.addr(), n.key[:12])
 	}
-	if err := se.sc.r.restoreAll(n.node, rec); err != nil {
+	if err := se.x.r.restoreAll(n.addr(), rec); err != nil {
 		return nil, err
 	}
 	return rec, nil
@@ -381,60 +528,38 @@ func (se *slurmExec) cancelAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := se.client.Cancel(ctx, ids); err != nil {
-		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    cancelling jobs %s failed: %v\n", strings.Join(ids, " "), err)
+		fmt.Fprintf(se.x.r.opt.Out, "  slurm    cancelling jobs %s failed: %v\n", strings.Join(ids, " "), err)
 		return
 	}
-	fmt.Fprintf(se.sc.r.opt.Out, "  slurm    cancelled job(s) %s (scancel)\n", strings.Join(ids, " "))
+	fmt.Fprintf(se.x.r.opt.Out, "  slurm    cancelled job(s) %s (scancel)\n", strings.Join(ids, " "))
 }
 
-// resources merges a stage's resources over the pipeline-wide slurm defaults.
-func (r *Runner) resources(s *pipelines.Stage) pipelines.Resources {
-	var res pipelines.Resources
-	if r.p.Slurm != nil {
-		res = *r.p.Slurm
-	}
-	if s.Resources != nil {
-		res = res.Merge(*s.Resources)
-	}
-	return res
-}
-
-// executorOf says where a stage's nodes run in this run: the --executor override, else the
-// stage's resources block, else local.
-func (r *Runner) executorOf(s *pipelines.Stage) string {
-	if r.opt.Executor != "" {
-		return r.opt.Executor
-	}
-	return executorOf(s)
-}
-
-// byNodeOrder sorts a batch's nodes (and their waiters) into pipeline order, so array task i is the
+// byNodeOrder sorts a group's nodes (and their waiters) into pipeline order, so array task i is the
 // i-th instance of the stage.
 type byNodeOrder struct {
-	b *batch
+	g *group
 	p *pipelines.Pipeline
 }
 
-func (o byNodeOrder) Len() int { return len(o.b.nodes) }
+func (o byNodeOrder) Len() int { return len(o.g.nodes) }
 func (o byNodeOrder) Less(i, j int) bool {
-	return o.p.NodeIndex(o.b.nodes[i].node.Addr) < o.p.NodeIndex(o.b.nodes[j].node.Addr)
+	return o.p.NodeIndex(o.g.nodes[i].addr()) < o.p.NodeIndex(o.g.nodes[j].addr())
 }
 func (o byNodeOrder) Swap(i, j int) {
-	o.b.nodes[i], o.b.nodes[j] = o.b.nodes[j], o.b.nodes[i]
-	o.b.waiters[i], o.b.waiters[j] = o.b.waiters[j], o.b.waiters[i]
+	o.g.nodes[i], o.g.nodes[j] = o.g.nodes[j], o.g.nodes[i]
+	o.g.waiters[i], o.g.waiters[j] = o.g.waiters[j], o.g.waiters[i]
 }
 
-// grow returns the batch's job spec with the time limit and memory scaled for a retry by the
+// grow returns the group's job spec with the time limit and memory scaled for a retry by the
 // stage's retry_time_factor and retry_mem_factor (unchanged when they are unset or invalid).
-func (se *slurmExec) grow(b *batch) slurm.JobSpec {
-	res := se.sc.r.resources(b.stage)
-	spec, err := slurm.Grow(b.spec, res.RetryTimeFactor, res.RetryMemFactor)
+func (se *slurmExec) grow(g *group) slurm.JobSpec {
+	spec, err := slurm.Grow(g.spec, g.res.RetryTimeFactor, g.res.RetryMemFactor)
 	if err != nil {
-		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: not growing resources for the retry: %v\n", b.stage.Addr, err)
-		return b.spec
+		fmt.Fprintf(se.x.r.opt.Out, "  slurm    %s: not growing resources for the retry: %v\n", g.label, err)
+		return g.spec
 	}
-	if spec.Time != b.spec.Time || spec.Mem != b.spec.Mem {
-		fmt.Fprintf(se.sc.r.opt.Out, "  slurm    %s: retry with time %s, mem %s\n", b.stage.Addr, orDefault(spec.Time), orDefault(spec.Mem))
+	if spec.Time != g.spec.Time || spec.Mem != g.spec.Mem {
+		fmt.Fprintf(se.x.r.opt.Out, "  slurm    %s: retry with time %s, mem %s\n", g.label, orDefault(spec.Time), orDefault(spec.Mem))
 	}
 	return spec
 }
@@ -444,4 +569,30 @@ func orDefault(s string) string {
 		return "(default)"
 	}
 	return s
+}
+
+// labelOf names the node a task executes.
+func (se *slurmExec) labelOf(t slurm.TaskStatus) string {
+	g := se.jobs[t.JobID]
+	if g == nil {
+		return ""
+	}
+	if t.TaskID >= 0 && t.TaskID < len(g.nodes) {
+		return g.nodes[t.TaskID].addr()
+	}
+	return strings.TrimSpace(g.label)
+}
+
+// specFile is where the job spec of a submission is kept, for reconciliation and review.
+func specFile(dir, name string) string {
+	return filepath.Join(dir, name+".spec.json")
+}
+
+// writeSpec saves a submitted job spec with its job id.
+func writeSpec(dir, name, id string, spec slurm.JobSpec) error {
+	data, err := json.MarshalIndent(map[string]any{"job_id": id, "spec": spec}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(specFile(dir, name), data, 0o644)
 }

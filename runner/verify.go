@@ -2,13 +2,14 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pcamflow/pcamflow/cache"
 	"github.com/pcamflow/pcamflow/pipelines"
+	"github.com/pcamflow/pcamflow/stages"
 )
 
 // Twin is the outcome of re-executing one cached node for `pcamflow verify`.
@@ -16,20 +17,19 @@ type Twin struct {
 	Node string `json:"node"`
 	// RunID is the run that produced the cached outputs.
 	RunID string `json:"run_id"`
-	// Match is true when every output of the twin equals the cached one bit for bit.
+	// Match is true when every output of the twin equals the cached one bit for bit (measured
+	// outputs excepted).
 	Match bool `json:"match"`
 	// Differ lists the outputs whose content differs.
 	Differ []string `json:"differ,omitempty"`
-	// Cached and Twin hold the final train and validation losses when the node reports them
-	// (a metrics.json output with "final"), else NaN-free zero values and HasLosses false.
-	Cached, Again Losses `json:"-"`
-	HasLosses     bool   `json:"-"`
-	LogPath       string `json:"log_path"`
-}
-
-// Losses are the final losses of a training node.
-type Losses struct {
-	Train, Val float64
+	// Measured lists the outputs the kind declares as measurements (stages.Measured): they are not
+	// compared.
+	Measured []string `json:"measured,omitempty"`
+	// Summary and TwinSummary describe the cached and the twin result when the kind summarises its
+	// nodes (stages.Summarizer), e.g. the final losses of a training node.
+	Summary     []stages.SummaryValue `json:"summary,omitempty"`
+	TwinSummary []stages.SummaryValue `json:"twin_summary,omitempty"`
+	LogPath     string                `json:"log_path"`
 }
 
 // Verify re-executes the nodes of stage or node addr from scratch, outside the cache (no resume,
@@ -58,7 +58,7 @@ func (r *Runner) Verify(ctx context.Context, addr, runID string) ([]Twin, error)
 
 // verifyNode re-executes one cached node into scratch space and compares its outputs.
 func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID string) (Twin, error) {
-	n, rec, err := r.cachedNode(node)
+	n, rec, x, err := r.cachedNode(node, runID)
 	if err != nil {
 		return Twin{}, err
 	}
@@ -68,57 +68,62 @@ func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID str
 	}
 	defer os.RemoveAll(resume)
 	logPath := filepath.Join(r.store.Root(), "logs", runID, "verify."+logName(node.Addr))
-	env, cleanup, err := r.runKind(ctx, n, logPath, resume)
+	env, cleanup, err := r.runKind(ctx, n, x, logPath, resume)
 	defer cleanup()
 	tw := Twin{Node: node.Addr, RunID: rec.RunID, Match: true, LogPath: logPath}
 	if err != nil {
 		return tw, fmt.Errorf("re-executing %s: %w (log %s)", node.Addr, err, logPath)
 	}
+	if m, ok := node.Stage.Kind.(stages.Measured); ok {
+		tw.Measured = m.MeasuredOutputs()
+	}
+	cached := map[string]string{}
 	for _, name := range sortedNames(rec.Outputs) {
+		cached[name] = r.abs(rec.Outputs[name].Path)
+		if slices.Contains(tw.Measured, name) {
+			continue
+		}
 		a, err := r.store.Digest(env.OutputPaths[name])
 		if err != nil || a.Digest != rec.Outputs[name].Digest || a.Type != rec.Outputs[name].Type {
 			tw.Match = false
 			tw.Differ = append(tw.Differ, name)
 		}
 	}
-	if m, ok := rec.Outputs["metrics.json"]; ok {
-		tw.Cached, tw.HasLosses = readLosses(r.store.ObjectPath(m.Digest)), true
-		tw.Again = readLosses(env.OutputPaths["metrics.json"])
+	summarizer, summarizes := node.Stage.Kind.(stages.Summarizer)
+	if summarizes {
+		tw.TwinSummary = summarizer.Summarize(env.OutputPaths)
 	}
-	if err := r.restoreAll(node, rec); err != nil { // project outputs back to the cached version
+	if err := r.restoreAll(node.Addr, rec); err != nil { // project outputs back to the cached version
 		return tw, err
+	}
+	if summarizes {
+		tw.Summary = summarizer.Summarize(cached)
 	}
 	return tw, nil
 }
 
-// cachedNode prepares a node whose upstream and itself are cached, as ExecNode does.
-func (r *Runner) cachedNode(target *pipelines.Node) (*prepared, *cache.Record, error) {
+// cachedNode prepares a node whose upstream and itself are cached, as Exec does. For a node that
+// runs children it also returns an execution that records nothing, through which its twin runs its
+// children (found in the cache when the node is reproducible).
+func (r *Runner) cachedNode(target *pipelines.Node, runID string) (*prepared, *cache.Record, *execution, error) {
 	ex, records, err := r.cachedUpstream(target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w; run the pipeline first, then verify", err)
+		return nil, nil, nil, fmt.Errorf("%w; run the pipeline first, then verify", err)
 	}
 	n, err := r.prepare(target, ex.stageValues(target), records)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", target.Addr, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", target.Addr, err)
 	}
 	rec, ok, err := r.store.GetRecord(n.key)
 	if n.key == "" || err != nil || !ok {
-		return nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", target.Addr)
+		return nil, nil, nil, fmt.Errorf("%s is not in the cache with its current inputs; run the pipeline first, then verify", target.Addr)
 	}
-	return n, rec, r.restoreAll(target, rec)
-}
-
-// readLosses reads final train and validation losses from a training metrics.json.
-func readLosses(path string) Losses {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Losses{}
+	var x *execution
+	if isSpawner(target) {
+		x = r.newExecution(runID)
+		close(x.done)
+		x.rec = newRecorder(nil, runID, r.opt.Out)
+		x.exposed, x.records = ex, records
 	}
-	var m struct {
-		Final map[string]float64 `json:"final"`
-	}
-	if json.Unmarshal(data, &m) != nil {
-		return Losses{}
-	}
-	return Losses{Train: m.Final["train_loss"], Val: m.Final["val_loss"]}
+	return n, rec, x, r.restoreAll(target.Addr, rec)
 }

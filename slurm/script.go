@@ -2,6 +2,8 @@ package slurm
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,7 +27,7 @@ func Render(spec JobSpec) (string, error) {
 		fmt.Fprintf(&b, "#SBATCH %s\n", d)
 	}
 	b.WriteString("\nset -euo pipefail\n")
-	for _, k := range sortedKeys(spec.Env) {
+	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
 		fmt.Fprintf(&b, "export %s=%s\n", k, ShellQuote(spec.Env[k]))
 	}
 	argv := renderArgv(spec)

@@ -3,7 +3,9 @@ package slurm
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -154,7 +156,7 @@ func (s JobSpec) validateCommand() error {
 
 func (s JobSpec) validateEnv() error {
 	var errs []error
-	for _, k := range sortedKeys(s.Env) {
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
 		if !envPattern.MatchString(k) {
 			errs = append(errs, fmt.Errorf("Env: %q is not a valid variable name", k))
 		}

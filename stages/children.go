@@ -29,13 +29,23 @@ type ChildSpec struct {
 	Label string
 }
 
+// Child outcome states (ChildOutcome.State): the runner's words for how a child ended.
+const (
+	// ChildCached: a record with the child's key existed; nothing executed.
+	ChildCached = "cached"
+	// ChildRan: the child executed and published its outputs.
+	ChildRan = "ran"
+	// ChildFailed: the child could not be prepared, or its execution failed (see Err).
+	ChildFailed = "failed"
+)
+
 // ChildOutcome is what became of one ChildSpec.
 type ChildOutcome struct {
 	// Addr is the child's address, PARENT.trial["<first 8 hex digits of Key>"].
 	Addr string
 	// Key is the child's cache key.
 	Key string
-	// State is "cached", "ran" or "failed" (the runner's node states).
+	// State is "cached", "ran" or "failed" (ChildCached, ChildRan, ChildFailed).
 	State string
 	// Outputs are the child's published outputs (nil when it failed).
 	Outputs map[string]Output
@@ -66,4 +76,32 @@ type Budgeted interface {
 	Kind
 	// SupportsBudget reports whether a node with this configuration can run to a budget.
 	SupportsBudget(cfg cty.Value) bool
+}
+
+// ChildBases is implemented by the runner's Children: it gives a parent the evaluated configuration
+// of a base stage, from which it derives the configurations of its children. Kinds reach it with a
+// type assertion: env.Children.(stages.ChildBases).
+type ChildBases interface {
+	// BaseConfig returns the evaluated configuration of the stage at addr (e.g. "train.cnn") as a
+	// child of that stage would start from: its first node's configuration with the seeds
+	// attribute (of a Seeded kind) null. The stage's upstream nodes must have run in this run.
+	BaseConfig(addr string) (cty.Value, error)
+}
+
+// ChildReferents is implemented by the runner's Children: it names the stage an attribute of the
+// parent's configuration refers to, so that a parent whose base is written as a reference
+// (base = train.cnn) can name it in ChildSpec.Base.
+type ChildReferents interface {
+	// Referent returns the address of the stage the named attribute of the parent's block refers
+	// to (its first reference to a stage), or an error when it refers to none.
+	Referent(attr string) (string, error)
+}
+
+// ChildWaves is implemented by the runner's Children: it says whether every Run call becomes one
+// Slurm job array, in which case a parent that proposes trials one by one should batch them into
+// waves instead.
+type ChildWaves interface {
+	// Waves reports whether each Run call is one Slurm job array (true) or the children run
+	// locally, each as soon as a slot is free (false).
+	Waves() bool
 }

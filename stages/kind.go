@@ -107,6 +107,11 @@ type Env struct {
 	// Budget, when positive, is the number of epochs this node runs before it stops (a child run
 	// to an ASHA rung; see ChildSpec.Budget). Only Budgeted kinds see a non-zero Budget.
 	Budget int
+	// Threads is the node's kernel thread budget (at least 1). The process-wide thread count is set
+	// once by the program that runs the pipeline; a kind reads its budget here and never changes
+	// process-wide state (thread counts, the garbage collector, the working directory), since
+	// several nodes execute in one process at once.
+	Threads int
 }
 
 // Kind is one stage kind. Implementations must be stateless and safe for concurrent use.
@@ -195,4 +200,75 @@ type Seeded interface {
 	// ExposeAggregate returns what other stages see as kind.name. outs and parts are nil while
 	// validating and planning.
 	ExposeAggregate(cfg cty.Value, outs map[string]Output, parts map[string]map[string]Output) cty.Value
+}
+
+// Measured is implemented by kinds some of whose outputs are measurements of the machine rather
+// than functions of the inputs (timings, throughput): a twin run cannot reproduce them bit for bit.
+// `pcamflow verify` and the kind conformance suite compare every other output bit for bit and
+// report these as measured.
+type Measured interface {
+	Kind
+	// MeasuredOutputs names the outputs that hold measurements.
+	MeasuredOutputs() []string
+}
+
+// SummaryValue is one named number that describes a node's result, such as the final training loss.
+type SummaryValue struct {
+	// Name is a short label, e.g. "final train loss".
+	Name string `json:"name"`
+	// Value is the number.
+	Value float64 `json:"value"`
+}
+
+// Summarizer is implemented by kinds that can describe a node's result in a few numbers, for the
+// commands that show results without knowing the kind: `pcamflow verify` prints the summary of the
+// cached node next to its twin's, and `pcamflow runs` shows the summary metrics as columns.
+type Summarizer interface {
+	Kind
+	// Summarize reads a node's outputs (output name => absolute path of the published file or
+	// folder) and returns its summary values in display order. It returns nil when the outputs do
+	// not hold them.
+	Summarize(outputs map[string]string) []SummaryValue
+	// SummaryMetrics names the per-step metrics (Env.Metrics) whose final values `pcamflow runs`
+	// lists as columns for nodes of this kind, in column order.
+	SummaryMetrics() []string
+}
+
+// Spawner is implemented by kinds whose nodes run child nodes (Env.Children; DESIGN.md §7), such as
+// the sweep. The runner executes such a node where the runner runs, never as a Slurm job (it holds
+// no job while it waits for its children), and applies the stage's executor and resources to its
+// children instead. A stage of a Spawner kind cannot be detached (`run --detach` refuses it).
+type Spawner interface {
+	Kind
+	// ChildParallelism returns how many children of a node with this configuration may execute at
+	// once: locally the number of execution slots its children share (they do not take slots of
+	// the run's -j, since the parent holds one while it waits), on Slurm the array throttle (%N).
+	// Values below 1 mean the run's -j.
+	ChildParallelism(cfg cty.Value) int
+}
+
+// Fixture is a kind's conformance fixture (package stages/kindtest runs it for every registered
+// kind): tiny pipelines that exercise the kind. In every pipeline text the stage under test is the
+// block of the kind labelled "under_test"; the other blocks are its upstream (a dataset, say).
+type Fixture struct {
+	// Pipeline is a minimal valid pipeline: running it executes the stage under test once with
+	// tiny data (one epoch, a few hundred patches at most) in well under ten seconds.
+	Pipeline string
+	// Files are files (project-relative path => content) the pipelines read, created before any
+	// runs.
+	Files map[string]string
+	// Failing is a valid pipeline whose stage under test fails while executing (not while
+	// validating): the suite checks that the failure publishes nothing.
+	Failing string
+	// Invalid are pipelines, each with one semantic error in the stage under test that the kind's
+	// Prepare must report with a source range.
+	Invalid []string
+}
+
+// Fixtured is implemented by every kind: it supplies the kind's conformance fixture. The suite
+// fails for a kind without one.
+type Fixtured interface {
+	Kind
+	// Fixture returns the kind's fixture.
+	Fixture() Fixture
 }

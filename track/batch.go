@@ -46,12 +46,12 @@ func (db *DB) InsertNodes(nodes []*NodeRun) error {
 
 // insertNodeSQL inserts one node run; insertNodeArgs gives its arguments.
 const insertNodeSQL = `INSERT INTO node_runs (run_id, node, kind, key, state, reason, params, started, finished,
-		exit_status, host, log_path, outputs, error, executor, job_id, ingest_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		exit_status, host, log_path, outputs, error, executor, job_id, ingest_key, parent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertNodeArgs returns the arguments of insertNodeSQL for n.
 func insertNodeArgs(n *NodeRun, ingestKey any) []any {
 	return []any{n.RunID, n.Node, n.Kind, n.Key, n.State, n.Reason, rawOrNil(n.Params), encodeTime(n.Started),
 		encodeTime(n.Finished), n.ExitStatus, n.Host, n.LogPath, rawOrNil(n.Outputs), n.Error, n.Executor,
-		n.JobID, ingestKey}
+		n.JobID, ingestKey, n.Parent}
 }

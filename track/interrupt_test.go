@@ -45,13 +45,13 @@ func TestMarkInterrupted(t *testing.T) {
 	if len(asked) != 3 {
 		t.Errorf("isAlive asked about pids %v, want only the 3 running runs", asked)
 	}
-	wantRuns := map[string]string{"dead": RunInterrupted, "alive": RunRunning, "dead-finished": RunSucceeded, "dead-detached": RunRunning}
+	wantRuns := map[string]RunStatus{"dead": RunInterrupted, "alive": RunRunning, "dead-finished": RunSucceeded, "dead-detached": RunRunning}
 	for id, want := range wantRuns {
 		if r, _, _ := db.GetRun(id); r.Status != want {
 			t.Errorf("run %s: status %s, want %s", id, r.Status, want)
 		}
 	}
-	wantNodes := map[string]string{"dead/running": NodeInterrupted, "dead/done": NodeSucceeded, "alive/running": NodeRunning,
+	wantNodes := map[string]NodeState{"dead/running": NodeInterrupted, "dead/done": NodeSucceeded, "alive/running": NodeRunning,
 		"detached/slurm": NodeRunning, "finished/running": NodeRunning}
 	for name, want := range wantNodes {
 		if n, _ := db.GetNode(nodes[name].ID); n.State != want {

@@ -10,7 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 )
 
 // NodeFileFormat identifies the format of node result files; IngestNodeFile refuses other values.
@@ -39,48 +40,10 @@ func WriteNodeFile(path string, n *NodeRun, metrics []MetricRow) error {
 	if err != nil {
 		return fmt.Errorf("track: write node file %s: encode: %w", path, err)
 	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+	if err := atomicfile.WriteExisting(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("track: write node file %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a synced temporary file and a rename.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so that a rename in it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // readNodeFile reads and validates a node result file, returning it and the hex SHA-256 of its bytes.

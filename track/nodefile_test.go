@@ -105,7 +105,7 @@ func TestIngestErrors(t *testing.T) {
 		"format.json":      strings.Replace(string(data), NodeFileFormat, "pcamflow-node-run/99", 1),
 		"unknown-key.json": strings.Replace(string(data), `"format"`, `"colour": 1, "format"`, 1),
 		"no-node.json":     `{"format": "` + NodeFileFormat + `"}`,
-		"bad-state.json":   strings.Replace(string(data), NodeSucceeded, "great", 1),
+		"bad-state.json":   strings.Replace(string(data), string(NodeSucceeded), "great", 1),
 		"bad-metric.json":  strings.Replace(string(data), `"node_run"`, `"metrics": [{"step": 1, "name": "x", "value": "high"}], "node_run"`, 1),
 	}
 	for name, content := range files {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pcamflow/pcamflow/internal/state"
 )
 
 // NodeRun is one execution (or cache hit, or skip) of one pipeline node within a run.
@@ -19,8 +21,8 @@ type NodeRun struct {
 	Kind string `json:"kind"`
 	Key  string `json:"key"`
 	// State is one of the Node* constants; Reason says why the node ran or was skipped.
-	State  string `json:"state"`
-	Reason string `json:"reason,omitempty"`
+	State  state.Node `json:"state"`
+	Reason string     `json:"reason,omitempty"`
 	// Params is the resolved configuration as JSON (may be empty).
 	Params json.RawMessage `json:"params,omitempty"`
 	// Started and Finished bound the execution; zero when unknown.
@@ -35,13 +37,16 @@ type NodeRun struct {
 	Outputs json.RawMessage `json:"outputs,omitempty"`
 	// Error is the failure message, empty on success.
 	Error string `json:"error,omitempty"`
-	// Executor is "local" or "slurm"; JobID is the Slurm job ID ("1234" or "1234_5") when any.
-	Executor string `json:"executor,omitempty"`
-	JobID    string `json:"job_id,omitempty"`
+	// Executor is state.Local or state.Slurm; JobID is the Slurm job ID ("1234" or "1234_5") when any.
+	Executor state.Executor `json:"executor,omitempty"`
+	JobID    string         `json:"job_id,omitempty"`
+	// Parent is the address of the node that ran this one as a child (a sweep's trial, DESIGN.md
+	// §7), "" for an ordinary node of the pipeline.
+	Parent string `json:"parent,omitempty"`
 }
 
 const nodeColumns = `id, run_id, node, kind, key, state, reason, params, started, finished, exit_status,
-	host, log_path, outputs, error, executor, job_id`
+	host, log_path, outputs, error, executor, job_id, parent`
 
 // check validates the fields every stored node run needs.
 func (n *NodeRun) check() error {
@@ -104,12 +109,7 @@ func (db *DB) InsertNode(n *NodeRun) error {
 
 // insertNode inserts n (ignoring n.ID) with the given ingest key and returns the new row's ID.
 func insertNode(tx *sql.Tx, n *NodeRun, ingestKey any) (int64, error) {
-	res, err := tx.Exec(`INSERT INTO node_runs (run_id, node, kind, key, state, reason, params, started, finished,
-		exit_status, host, log_path, outputs, error, executor, job_id, ingest_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		n.RunID, n.Node, n.Kind, n.Key, n.State, n.Reason, rawOrNil(n.Params), encodeTime(n.Started),
-		encodeTime(n.Finished), n.ExitStatus, n.Host, n.LogPath, rawOrNil(n.Outputs), n.Error, n.Executor,
-		n.JobID, ingestKey)
+	res, err := tx.Exec(insertNodeSQL, insertNodeArgs(n, ingestKey)...)
 	if err != nil {
 		if exists, qerr := runExists(tx, n.RunID); qerr == nil && !exists {
 			return 0, fmt.Errorf("run %s %w: begin the run first", n.RunID, ErrNotFound)
@@ -233,7 +233,7 @@ func scanNode(row interface{ Scan(...any) error }) (NodeRun, error) {
 	var n NodeRun
 	var params, outputs, started, finished sql.NullString
 	err := row.Scan(&n.ID, &n.RunID, &n.Node, &n.Kind, &n.Key, &n.State, &n.Reason, &params, &started, &finished,
-		&n.ExitStatus, &n.Host, &n.LogPath, &outputs, &n.Error, &n.Executor, &n.JobID)
+		&n.ExitStatus, &n.Host, &n.LogPath, &outputs, &n.Error, &n.Executor, &n.JobID, &n.Parent)
 	if err != nil {
 		return NodeRun{}, err
 	}

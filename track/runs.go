@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/pcamflow/pcamflow/internal/state"
 )
 
 // Run is one invocation of a pipeline.
@@ -27,7 +29,7 @@ type Run struct {
 	Started  time.Time `json:"started,omitzero"`
 	Finished time.Time `json:"finished,omitzero"`
 	// Status is RunRunning, RunSucceeded, RunFailed or RunInterrupted.
-	Status string `json:"status"`
+	Status state.Run `json:"status"`
 }
 
 // NewRunID returns a new run ID: the UTC second of now and 6 random hex digits, for example
@@ -77,7 +79,7 @@ func nonNil(s []string) []string {
 
 // FinishRun records the end of run id with status RunSucceeded, RunFailed or RunInterrupted. It
 // fails with ErrNotFound when the run does not exist.
-func (db *DB) FinishRun(id, status string, finished time.Time) error {
+func (db *DB) FinishRun(id string, status state.Run, finished time.Time) error {
 	if !validRunStatus(status) || status == RunRunning {
 		return fmt.Errorf("track: finish run %s: status %q is not a final status (succeeded, failed, interrupted)", id, status)
 	}

@@ -1,24 +1,30 @@
 package track
 
-import "errors"
+import (
+	"errors"
 
-// Run statuses. A run is RunRunning from BeginRun until FinishRun or MarkInterrupted.
-const (
-	RunRunning     = "running"
-	RunSucceeded   = "succeeded"
-	RunFailed      = "failed"
-	RunInterrupted = "interrupted"
+	"github.com/pcamflow/pcamflow/internal/state"
 )
 
-// Node run states. NodeRunning lasts from StartNode until FinishNode; NodeCached and NodeSkipped
-// are recorded in one step by InsertNode.
+// Run statuses (see state.Run). A run is RunRunning from BeginRun until FinishRun or MarkInterrupted.
 const (
-	NodeRunning     = "running"
-	NodeSucceeded   = "succeeded"
-	NodeFailed      = "failed"
-	NodeCached      = "cached"
-	NodeSkipped     = "skipped"
-	NodeInterrupted = "interrupted"
+	RunRunning     = state.RunRunning
+	RunSucceeded   = state.RunSucceeded
+	RunFailed      = state.RunFailed
+	RunInterrupted = state.RunInterrupted
+)
+
+// Node run states (see state.Node). NodeRunning lasts from StartNode until FinishNode; NodeCached and
+// NodeSkipped are recorded in one step by InsertNode; NodePruned is set on a finished child node
+// that an early-stopping rule stopped at its budget.
+const (
+	NodeRunning     = state.Running
+	NodeSucceeded   = state.Succeeded
+	NodeFailed      = state.Failed
+	NodeCached      = state.Cached
+	NodeSkipped     = state.Skipped
+	NodeInterrupted = state.Interrupted
+	NodePruned      = state.Pruned
 )
 
 // ErrNotFound is returned (wrapped) when a run or node run does not exist.
@@ -28,19 +34,13 @@ var ErrNotFound = errors.New("not found")
 var ErrAmbiguous = errors.New("ambiguous run id prefix")
 
 // validRunStatus reports whether s is one of the run statuses.
-func validRunStatus(s string) bool {
-	switch s {
-	case RunRunning, RunSucceeded, RunFailed, RunInterrupted:
-		return true
-	}
-	return false
-}
+func validRunStatus(s state.Run) bool { return s.Valid() }
 
 // validNodeState reports whether s is one of the node run states.
-func validNodeState(s string) bool {
-	switch s {
-	case NodeRunning, NodeSucceeded, NodeFailed, NodeCached, NodeSkipped, NodeInterrupted:
-		return true
-	}
-	return false
-}
+func validNodeState(s state.Node) bool { return s.Recorded() }
+
+// NodeState is the type of the Node* constants (see state.Node).
+type NodeState = state.Node
+
+// RunStatus is the type of the Run* constants (see state.Run).
+type RunStatus = state.Run

@@ -9,12 +9,19 @@ import (
 	"github.com/pcamflow/pcamflow/stages/train"
 )
 
-// Registry returns a registry with all built-in stage kinds.
-func Registry() *stages.Registry {
-	return stages.NewRegistry(
+// Kinds returns every built-in stage kind. A new kind is one line here (and one folder under
+// stages/, and its section in docs/language.md).
+func Kinds() []stages.Kind {
+	return []stages.Kind{
 		command.New(),
 		dataset.New(),
 		dataaudit.New(),
 		train.New(),
-	)
+	}
+}
+
+// Registry returns a registry with all built-in stage kinds, plus extra kinds (tests register kinds
+// that exist only for testing this way).
+func Registry(extra ...stages.Kind) *stages.Registry {
+	return stages.NewRegistry(append(Kinds(), extra...)...)
 }

@@ -86,7 +86,7 @@ func (k Kind) ExposeAggregate(cfg cty.Value, outs map[string]stages.Output, part
 	unknown := cty.UnknownVal(cty.String)
 	if outs == nil {
 		v := k.Expose(cfg, nil).AsValueMap()
-		v["aggregate"], v["seeds"] = unknown, cty.DynamicVal
+		v["aggregate"], v["best_seed"], v["seeds"] = unknown, unknown, cty.DynamicVal
 		return cty.ObjectVal(v)
 	}
 	seeds := map[string]cty.Value{}

@@ -51,13 +51,25 @@ type loop struct {
 	st   state
 }
 
+// threads is the node's kernel thread budget (Env.Threads; the process setting when it is unset).
+func (l *loop) threads() int {
+	if l.env.Threads > 0 {
+		return l.env.Threads
+	}
+	return model.BLASInfo().Threads
+}
+
 func (l *loop) last() string { return filepath.Join(l.env.ResumeDir, "last.ckpt") }
 func (l *loop) best() string { return filepath.Join(l.env.ResumeDir, "best.ckpt") }
 
 // run trains until the last epoch or early stopping, then writes the outputs.
 func (l *loop) run(ctx context.Context) error {
-	if l.opt.Threads > 0 {
-		model.SetThreads(l.opt.Threads)
+	// The kernel thread count is process-wide and owned by the program that runs the pipeline (set
+	// once, before any node executes); a node only reads its budget, so nodes running at once never
+	// change each other's setting.
+	if l.opt.Threads > 0 && l.opt.Threads != l.env.Threads {
+		fmt.Fprintf(l.env.Log, "note: threads = %d is ignored: the kernel thread count is shared by every node of the run (%d); set it with `pcamflow run --threads N`\n",
+			l.opt.Threads, l.env.Threads)
 	}
 	if err := l.start(); err != nil {
 		return err
@@ -73,6 +85,9 @@ func (l *loop) run(ctx context.Context) error {
 	}
 	defer valid.r.Close()
 	info := model.BLASInfo()
+	if l.env.Threads > 0 {
+		info.Threads = l.env.Threads
+	}
 	fmt.Fprintf(l.env.Log, "train %s: %s, %d parameters, seed %d, %d train / %d valid patches, BLAS %s, %d threads, CPU %s\n",
 		l.env.Node, l.mc.Arch, l.t.NumParams(), l.mc.Seed, len(train.idx), len(valid.idx), info.Backend, info.Threads, info.CPU)
 	if info.Warning != "" {
@@ -208,7 +223,7 @@ func (l *loop) log(row Epoch, seconds float64, images int, wait time.Duration) {
 	}
 	values := map[string]float64{"train_loss": row.TrainLoss, "val_loss": row.ValLoss, "val_roc_auc": row.ValROCAUC,
 		"val_f_beta": row.ValFBeta, "val_accuracy": row.ValAccuracy, "lr": row.LR, "epoch_seconds": seconds,
-		"images_per_second": ips, "data_wait_share": waitShare, "threads": float64(model.BLASInfo().Threads)}
+		"images_per_second": ips, "data_wait_share": waitShare, "threads": float64(l.threads())}
 	for layer, v := range row.GradMean {
 		values["grad_norm_mean/"+layer] = v
 	}
