@@ -13,11 +13,20 @@ import (
 // dbFile is the tracking database inside the workspace.
 const dbFile = "pcamflow.db"
 
-// openStore opens the workspace's object store.
+// openStore opens the workspace's object store. Restores are confined to the project (the working
+// directory) and the workspace: no cached output is written outside them, through any link.
 func (e *env) openStore() (*cache.Store, error) {
 	s, err := cache.Open(e.workspace)
 	if err != nil {
 		return nil, fmt.Errorf("opening the workspace %s: %w", e.workspace, err)
+	}
+	project, err := projectDir()
+	if err == nil {
+		err = s.ConfineRestores(project)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
