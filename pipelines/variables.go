@@ -135,6 +135,9 @@ func (p *Pipeline) readVarFile(path string, vars map[string]*variable, values ma
 			Detail: fmt.Sprintf("%s. Check the -var-file path.", err)}}
 	}
 	p.Source[path] = src
+	if diags := CheckSource(path, src); diags.HasErrors() {
+		return diags
+	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.Pos{Line: 1, Column: 1})
 	if diags.HasErrors() {
 		return diags
@@ -192,6 +195,9 @@ func applyCLIVar(assign string, vars map[string]*variable, values map[string]cty
 func parseVarValue(raw string, ty cty.Type) (cty.Value, error) {
 	if ty == cty.String {
 		return cty.StringVal(raw), nil
+	}
+	if diags := checkExpressionSource("<value>", []byte(raw)); diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("%s: %s", strings.ToLower(diags[0].Summary), diags[0].Detail)
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), "<value>", hcl.Pos{Line: 1, Column: 1})
 	if diags.HasErrors() {
