@@ -247,14 +247,19 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 // through a symbolic link is refused before anything is deleted.
 func removeStaleOutputs(env *stages.Env) error {
 	names := env.Task.OutputNames()
+	rels := map[string]string{}
 	for _, name := range names {
-		rel := env.Task.Outputs[name].Path
-		if _, err := projectpath.ResolveParent(env.ProjectDir, rel); err != nil {
-			return pathError("output", rel, err)
+		rel, ok := projectpath.Within(env.ProjectDir, env.OutputPaths[name])
+		if !ok {
+			return pathError("output", env.Task.Outputs[name].Path, &projectpath.EscapeError{Path: env.OutputPaths[name]})
 		}
+		if _, err := projectpath.ResolveParent(env.ProjectDir, rel); err != nil {
+			return pathError("output", env.Task.Outputs[name].Path, err)
+		}
+		rels[name] = rel
 	}
 	for _, name := range names {
-		rel := env.Task.Outputs[name].Path
+		rel := rels[name]
 		if err := projectpath.RemoveAll(env.ProjectDir, rel); err != nil {
 			return pathError("output", rel, fmt.Errorf("removing the stale output: %w", err))
 		}
