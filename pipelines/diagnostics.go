@@ -49,6 +49,23 @@ func writeSnippet(w io.Writer, r *hcl.Range, src []byte) {
 	if !ok {
 		return
 	}
+	// Only the bytes around the subject can be shown: cut the rest before rendering (a hostile line
+	// may have millions of characters).
+	cutLeft, cutRight := false, false
+	if from > 4*snippetWidth {
+		lo := from - 4*snippetWidth
+		for lo < from && !utf8.RuneStart(line[lo]) {
+			lo++
+		}
+		line, from, to, cutLeft = line[lo:], from-lo, to-lo, true
+	}
+	if len(line)-from > 8*snippetWidth {
+		hi := from + 8*snippetWidth
+		for hi > from && !utf8.RuneStart(line[hi]) {
+			hi--
+		}
+		line, to, cutRight = line[:hi], min(to, hi), true
+	}
 	// Render the line piece by piece, keeping the display column where each byte starts.
 	var b strings.Builder
 	cols := make([]int, 0, 64) // cols[k]: display column of the k-th rune
@@ -80,10 +97,10 @@ func writeSnippet(w io.Writer, r *hcl.Range, src []byte) {
 	hi := min(len(text), lo+snippetWidth)
 	shown := string(text[lo:hi])
 	lead := start - lo
-	if lo > 0 {
+	if lo > 0 || cutLeft {
 		shown, lead = "…"+shown, lead+1
 	}
-	if hi < len(text) {
+	if hi < len(text) || cutRight {
 		shown += "…"
 	}
 	width = min(width, max(hi-start, 1))
