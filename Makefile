@@ -10,7 +10,7 @@ export CGO_LDFLAGS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial
 BIN := bin/pcamflow
 GOTEST_FLAGS ?= -p 2 -count=1 -timeout 30m
 
-.PHONY: demo test build setup check vet fmtcheck bench fuzz clean
+.PHONY: demo test build setup check vet fmtcheck tidycheck bench fuzz clean
 
 demo: setup build
 	./$(BIN) run
@@ -27,7 +27,7 @@ test: build
 	$(MAKE) --no-print-directory check
 	PCAMFLOW_SLURM_SLOW=1 go test $(GOTEST_FLAGS) ./...
 
-check: vet fmtcheck
+check: vet fmtcheck tidycheck
 
 vet:
 	go vet ./...
@@ -35,6 +35,10 @@ vet:
 fmtcheck:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# go.mod and go.sum must be what `go mod tidy` makes them (direct dependencies not // indirect).
+tidycheck:
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 bench: build
 	scripts/setup.sh bench

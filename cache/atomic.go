@@ -92,3 +92,18 @@ func removeAllForce(path string) error {
 	})
 	return os.RemoveAll(path)
 }
+
+// removeAllForceIn is removeAllForce for the entry name of dir, working
+// through dir so that it never leaves it.
+func removeAllForceIn(dir *os.Root, name string) error {
+	if err := dir.RemoveAll(name); err == nil {
+		return nil
+	}
+	_ = fs.WalkDir(dir.FS(), filepath.ToSlash(name), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = dir.Chmod(filepath.FromSlash(p), 0o700)
+		}
+		return nil
+	})
+	return dir.RemoveAll(name)
+}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pcamflow/pcamflow/internal/projectpath"
 )
 
 func TestRestoreReplacesExisting(t *testing.T) {
@@ -132,5 +134,70 @@ func TestInvalidArtifact(t *testing.T) {
 	}
 	if p := s.ObjectPath("../x"); p != "" {
 		t.Errorf("ObjectPath(invalid) = %q, want empty", p)
+	}
+}
+
+// TestRestoreConfined: after ConfineRestores(project), Restore writes inside the project (also
+// through links that stay inside) and in the store, and refuses any destination whose folders lead
+// out of the project through a link, or that lies outside, without writing anything there.
+func TestRestoreConfined(t *testing.T) {
+	s := openStore(t)
+	base := t.TempDir()
+	proj, outside := filepath.Join(base, "proj"), filepath.Join(base, "outside")
+	writeFile(t, filepath.Join(outside, "victim.txt"), []byte("precious"), 0o644)
+	writeFile(t, filepath.Join(proj, "real", "keep"), []byte("k"), 0o644)
+	for link, target := range map[string]string{"link": "../outside", "abslink": outside, "in": "real"} {
+		if err := os.Symlink(target, filepath.Join(proj, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := filepath.Join(base, "src")
+	writeFile(t, src, []byte("cached bytes"), 0o644)
+	fa, _ := s.Put(src)
+	tree := filepath.Join(base, "tree")
+	buildTree(t, tree)
+	ta, _ := s.Put(tree)
+	if err := s.ConfineRestores(proj); err != nil {
+		t.Fatal(err)
+	}
+	for _, dst := range []string{
+		filepath.Join(proj, "link", "victim.txt"),
+		filepath.Join(proj, "abslink", "victim.txt"),
+		filepath.Join(proj, "link", "new", "tree"),
+		filepath.Join(outside, "victim.txt"),
+		filepath.Join(proj, "..", "outside", "victim.txt"),
+	} {
+		for _, a := range []Artifact{fa, ta} {
+			if err := s.Restore(a, dst); !errors.Is(err, projectpath.ErrEscape) {
+				t.Errorf("Restore(%s, %s) = %v, want an escape error", a.Type, dst, err)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(outside, "victim.txt")); string(b) != "precious" {
+		t.Fatalf("the file outside the project was overwritten: %q", b)
+	}
+	if des, _ := os.ReadDir(outside); len(des) != 1 {
+		t.Fatalf("Restore left entries outside the project: %v", des)
+	}
+	for _, dst := range []string{
+		filepath.Join(proj, "in", "f"), filepath.Join(proj, "out", "deep", "f"),
+		filepath.Join(s.Root(), "out", "node", "f"),
+	} {
+		if err := s.Restore(fa, dst); err != nil {
+			t.Fatalf("Restore to %s: %v", dst, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(proj, "real", "f")); string(b) != "cached bytes" {
+		t.Fatalf("restore through the in-project link: got %q", b)
+	}
+	// A link as the destination itself is replaced, not followed.
+	if err := s.Restore(fa, filepath.Join(proj, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(filepath.Join(proj, "link")); fi == nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the link at the destination was not replaced by the file: %v", fi)
+	}
+	if b, _ := os.ReadFile(filepath.Join(outside, "victim.txt")); string(b) != "precious" {
+		t.Fatalf("the file outside the project was overwritten: %q", b)
 	}
 }

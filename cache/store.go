@@ -33,6 +33,8 @@ const (
 type Store struct {
 	root  string
 	stats *statCache
+	// confine, when set by ConfineRestores, lists the folders Restore may write in.
+	confine []string
 
 	filesHashed   atomic.Int64
 	bytesHashed   atomic.Int64

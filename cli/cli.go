@@ -33,6 +33,8 @@ type command struct {
 type env struct {
 	stdout, stderr io.Writer
 	workspace      string
+	// helpRequested is set when the command line asks for a command's help (-h, --help).
+	helpRequested bool
 }
 
 func commands() []command {
@@ -82,13 +84,22 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		fmt.Fprintf(stderr, "pcamflow: %v\n", err)
 		return exitUsage
 	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 2 && args[0] == "help" && args[1] != "help" {
+		args = []string{args[1], "-h"} // pcamflow help COMMAND
+	}
+	if len(args) == 0 || args[0] == "help" || isHelp(args[0]) {
 		usage(stdout)
 		return exitOK
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
+			code := c.run(ctx, e, args[1:])
+			// Help asked for is not a usage error: a command's flags (helpFlag) or a dispatcher
+			// such as `data` printed it.
+			if code == exitUsage && (e.helpRequested || len(args) > 1 && isHelp(args[1])) {
+				return exitOK
+			}
+			return code
 		}
 	}
 	names := []string{}
@@ -101,7 +112,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 
 // globalFlags consumes --workspace DIR (also -workspace, --workspace=DIR) before the command name.
 func (e *env) globalFlags(args []string) ([]string, error) {
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
 		name, val, hasVal := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
 		if name != "workspace" {
 			return nil, fmt.Errorf("unknown global option %s (the only global option is --workspace DIR)", args[0])
@@ -118,6 +129,11 @@ func (e *env) globalFlags(args []string) ([]string, error) {
 	return args, nil
 }
 
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help"
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "pcamflow %s - reproducible, cached ML pipelines for PatchCamelyon\n\n", Version)
 	fmt.Fprintln(w, "Usage: pcamflow [--workspace DIR] COMMAND [options] [FILE]")
@@ -127,7 +143,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nWith no FILE, commands use pipelines/quickstart.hcl when it exists, else the built-in quickstart.")
 	fmt.Fprintln(w, "The workspace (cache, run records, logs) defaults to .pcamflow in the working directory.")
-	fmt.Fprintln(w, "Run `pcamflow COMMAND -h` for a command's options.")
+	fmt.Fprintln(w, "Run `pcamflow COMMAND -h` (or `pcamflow help COMMAND`) for a command's options.")
 }
 
 func cmdVersion(_ context.Context, e *env, _ []string) int {

@@ -48,7 +48,11 @@ func formatFile(e *env, path string, check bool) (changed bool, err error) {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return false, err
 	}
-	if _, diags := hclsyntax.ParseConfig(src, path, hcl.Pos{Line: 1, Column: 1}); diags.HasErrors() {
+	diags := pipelines.CheckSource(path, src)
+	if !diags.HasErrors() {
+		_, diags = hclsyntax.ParseConfig(src, path, hcl.Pos{Line: 1, Column: 1})
+	}
+	if diags.HasErrors() {
 		pipelines.WriteDiagnostics(e.stderr, diags, map[string][]byte{path: src})
 		return false, diags
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -254,11 +255,14 @@ func (e *env) openRunsDB(emptyOK bool) (*track.DB, int) {
 		fmt.Fprintf(e.stderr, "pcamflow: no runs recorded: the workspace %s does not exist (give --workspace DIR?)\n", e.workspace)
 		return nil, exitFailure
 	}
-	db, err := e.openDB()
+	db, err := e.openDBForReading()
+	if errors.Is(err, errNoDatabase) && emptyOK {
+		return nil, exitOK
+	}
 	if err != nil {
 		return nil, e.runsFail(err)
 	}
-	if _, err := db.MarkInterrupted(track.ProcessAlive); err != nil {
+	if _, err := db.MarkInterrupted(track.ProcessAlive); err != nil && !db.ReadOnly() {
 		fmt.Fprintf(e.stderr, "pcamflow: warning: %v\n", err)
 	}
 	return db, exitOK

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,16 +29,22 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "no runs yet: the workspace %s does not exist (run `pcamflow run` first)\n", e.workspace)
 		return exitOK
 	}
-	db, err := e.openDB()
+	db, err := e.openDBForReading()
+	if errors.Is(err, errNoDatabase) {
+		fmt.Fprintln(e.stdout, "no runs yet")
+		return exitOK
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}
 	defer db.Close()
-	if err := runner.Reconcile(context.Background(), db, e.workspace, nil, e.stdout); err != nil {
+	if db.ReadOnly() {
+		fmt.Fprintf(e.stderr, "pcamflow: the workspace %s is read-only: showing the run database as it is (detached Slurm jobs not ingested, dead runs not marked)\n", e.workspace)
+	} else if err := runner.Reconcile(context.Background(), db, e.workspace, nil, e.stdout); err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: reconciling Slurm jobs: %v\n", err)
 	}
-	if _, err := db.MarkInterrupted(track.ProcessAlive); err != nil {
+	if _, err := db.MarkInterrupted(track.ProcessAlive); err != nil && !db.ReadOnly() {
 		fmt.Fprintf(e.stderr, "pcamflow: %v\n", err)
 		return exitFailure
 	}

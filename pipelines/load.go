@@ -45,6 +45,9 @@ func Load(filename string, src []byte, reg *stages.Registry, opt Options) (*Pipe
 		Vars: map[string]cty.Value{}, Locals: map[string]cty.Value{},
 		byAddr: map[string]*Stage{}, registry: reg,
 	}
+	if diags := CheckSource(filename, src); diags.HasErrors() {
+		return nil, diags
+	}
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.Pos{Line: 1, Column: 1, Byte: 0})
 	if diags.HasErrors() {
 		return nil, diags

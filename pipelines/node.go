@@ -180,6 +180,9 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 				Detail:  "for_each must be known before any stage runs: it may use var, local and pipeline only.",
 				Subject: tr.SourceRange().Ptr()}}
 		}
+		if len(tr) > 1 && tr.RootName() == "var" && p.Vars[attrName(tr[1])] == cty.DynamicVal {
+			return nil, nil // the variable was given a wrong value, already reported
+		}
 	}
 	v, diags := expr.Value(p.baseContext())
 	if diags.HasErrors() {
@@ -224,6 +227,14 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 	}
 	sort.SliceStable(items, func(i, j int) bool { return naturalLess(items[i].key, items[j].key) })
 	return items, nil
+}
+
+// attrName is the name of an attribute step, or "" for any other step.
+func attrName(step hcl.Traverser) string {
+	if a, ok := step.(hcl.TraverseAttr); ok {
+		return a.Name
+	}
+	return ""
 }
 
 // naturalLess orders numeric keys numerically and other keys lexically.

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -63,8 +64,9 @@ func (p *Pipeline) decodeVariables(blocks []*hcl.Block, opt Options) hcl.Diagnos
 			if raw := opt.Getenv("PCAMFLOW_VAR_" + name); raw != "" {
 				val, err := parseVarValue(raw, v.typ)
 				if err != nil {
+					values[name] = cty.DynamicVal // given, but wrong: not "no value" as well
 					diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable " + name,
-						Detail: fmt.Sprintf("The environment variable PCAMFLOW_VAR_%s = %q is not a valid %s: %s.", name, raw, v.typ.FriendlyName(), err)})
+						Detail: fmt.Sprintf("The environment variable PCAMFLOW_VAR_%s: %s", name, v.wrongValue(err))})
 					continue
 				}
 				values[name] = val
@@ -135,6 +137,9 @@ func (p *Pipeline) readVarFile(path string, vars map[string]*variable, values ma
 			Detail: fmt.Sprintf("%s. Check the -var-file path.", err)}}
 	}
 	p.Source[path] = src
+	if diags := CheckSource(path, src); diags.HasErrors() {
+		return diags
+	}
 	f, diags := hclsyntax.ParseConfig(src, path, hcl.Pos{Line: 1, Column: 1})
 	if diags.HasErrors() {
 		return diags
@@ -180,11 +185,56 @@ func applyCLIVar(assign string, vars map[string]*variable, values map[string]cty
 	}
 	val, err := parseVarValue(raw, v.typ)
 	if err != nil {
+		values[name] = cty.DynamicVal // given, but wrong: not "no value" as well
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for variable " + name,
-			Detail: fmt.Sprintf("-var %s=%s is not a valid %s: %s.", name, raw, v.typ.FriendlyName(), err)}}
+			Detail: fmt.Sprintf("-var %s=%s: %s", name, shorten(raw), v.wrongValue(err))}}
 	}
 	values[name] = val
 	return nil
+}
+
+// wrongValue completes the sentence about a value given for v on the command line or in the
+// environment: what is wrong, what v requires and an example.
+func (v *variable) wrongValue(err error) string {
+	return fmt.Sprintf("%s, which variable %q (declared at %s) requires; for example -var %s=%s.",
+		err, v.name, posOf(v.declRange), v.name, exampleOf(v.typ))
+}
+
+// exampleOf is a command-line value of type ty.
+func exampleOf(ty cty.Type) string {
+	switch {
+	case ty == cty.Number:
+		return "10"
+	case ty == cty.Bool:
+		return "true"
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		if (ty.IsListType() || ty.IsSetType()) && ty.ElementType() == cty.Number {
+			return "'[1, 2]'"
+		}
+		return `'["a", "b"]'`
+	case ty.IsMapType() || ty.IsObjectType():
+		return `'{ a = 1 }'`
+	}
+	return "VALUE"
+}
+
+// shorten quotes s for a message, cut to 60 characters.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return strconv.Quote(string(r[:60])) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// notA says that raw is not a value of type ty.
+func notA(raw string, ty cty.Type) error {
+	switch ty {
+	case cty.Number:
+		return fmt.Errorf("the value %s is not a number", shorten(raw))
+	case cty.Bool:
+		return fmt.Errorf("the value %s is not true or false", shorten(raw))
+	}
+	return fmt.Errorf("the value %s is not a valid %s (write it in HCL syntax, with strings in double quotes)", shorten(raw), ty.FriendlyName())
 }
 
 // parseVarValue turns a command-line string into a value of type ty: strings are taken literally,
@@ -193,26 +243,37 @@ func parseVarValue(raw string, ty cty.Type) (cty.Value, error) {
 	if ty == cty.String {
 		return cty.StringVal(raw), nil
 	}
+	if diags := checkExpressionSource("<value>", []byte(raw)); diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("the value is refused: %s: %s", strings.ToLower(diags[0].Summary), strings.TrimSuffix(diags[0].Detail, "."))
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), "<value>", hcl.Pos{Line: 1, Column: 1})
+	var val cty.Value
+	if !diags.HasErrors() {
+		val, diags = expr.Value(&hcl.EvalContext{Functions: funcs})
+	}
 	if diags.HasErrors() {
 		if ty == cty.DynamicPseudoType {
 			return cty.StringVal(raw), nil
 		}
-		return cty.NilVal, fmt.Errorf("%s", diags[0].Summary)
+		return cty.NilVal, notA(raw, ty)
 	}
-	val, diags := expr.Value(&hcl.EvalContext{Functions: funcs})
-	if diags.HasErrors() {
-		if ty == cty.DynamicPseudoType {
-			return cty.StringVal(raw), nil
+	conv, err := convert.Convert(val, ty)
+	if err != nil {
+		if ty.IsPrimitiveType() {
+			return cty.NilVal, notA(raw, ty)
 		}
-		return cty.NilVal, fmt.Errorf("%s", diags[0].Summary)
+		return cty.NilVal, fmt.Errorf("%s: %s", notA(raw, ty), err)
 	}
-	return convert.Convert(val, ty)
+	return conv, nil
 }
 
 // resolveVariable settles a variable's value and checks its validations.
 func (p *Pipeline) resolveVariable(v *variable, values map[string]cty.Value) hcl.Diagnostics {
 	val, ok := values[v.name]
+	if ok && val == cty.DynamicVal { // a value was given but is wrong (reported): nothing more to say
+		p.Vars[v.name] = val
+		return nil
+	}
 	if !ok {
 		if !v.hasDefault {
 			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No value for required variable",

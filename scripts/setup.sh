@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what pcamflow needs on a Debian machine, idempotently.
-#   scripts/setup.sh build   packages to build and run pcamflow (cgo: HDF5, OpenBLAS, SQLite)
+#   scripts/setup.sh build   packages to build and run pcamflow (cgo: HDF5, OpenBLAS, SQLite), and Graphviz
+#                            for the README's `pcamflow graph | dot -Tsvg`
 #   scripts/setup.sh test    + what the tests use (h5py/sklearn references, HDF5 tools, Slurm + munge)
 #   scripts/setup.sh bench   + what the benchmarks compare against (PyTorch, Snakemake, hyperfine)
-# Only missing packages are installed; a machine that has them all is not touched.
+# Only missing packages are installed; a machine that has them all is not touched. When another apt
+# or dpkg process holds the package lock (unattended upgrades, another setup), apt waits for it
+# (up to 10 minutes) instead of failing.
 set -euo pipefail
 
 profile="${1:-build}"
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev libopenblas-dev libsqlite3-dev)
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev libopenblas-dev libsqlite3-dev graphviz)
 case "$profile" in
   build) ;;
   test) pkgs+=(hdf5-tools python3-h5py python3-sklearn python3-numpy slurm-wlm munge procps) ;;
@@ -23,8 +26,9 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt=(apt-get -o DPkg::Lock::Timeout=600)
+  $sudo env DEBIAN_FRONTEND=noninteractive "${apt[@]}" update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then

@@ -51,8 +51,9 @@ install_packages() {
 	[ "$missing" -eq 0 ] && return 0
 	log "installing slurm-wlm and munge with apt-get"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+	# Wait for another apt or dpkg process's lock (up to 10 minutes) instead of failing.
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 }
 
 # pid_alive PIDFILE: true when PIDFILE names a running process.

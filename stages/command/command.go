@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pcamflow/pcamflow/internal/projectpath"
 	"github.com/pcamflow/pcamflow/stages"
 )
 
@@ -198,15 +199,13 @@ func errorAt(r *hcl.Range, summary, detail string) *hcl.Diagnostic {
 // (killed as a whole when ctx ends), and checks that every declared output now exists.
 func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	run := stringList(env.Config.GetAttr("run"))
-	workdir := filepath.Join(env.ProjectDir, env.Config.GetAttr("workdir").AsString())
-	for _, name := range env.Task.OutputNames() {
-		p := env.OutputPaths[name]
-		if err := os.RemoveAll(p); err != nil {
-			return fmt.Errorf("removing stale output %s: %w", p, err)
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("creating the folder of output %s: %w", p, err)
-		}
+	wd := env.Config.GetAttr("workdir").AsString()
+	workdir, err := projectpath.Resolve(env.ProjectDir, wd)
+	if err != nil {
+		return pathError("workdir", wd, err)
+	}
+	if err := removeStaleOutputs(env); err != nil {
+		return err
 	}
 	cmd := exec.Command(run[0], run[1:]...)
 	cmd.Dir = workdir
@@ -231,7 +230,7 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 		case <-done:
 		}
 	}()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	close(done)
 	if err != nil {
 		var ee *exec.ExitError
@@ -242,6 +241,53 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	}
 	return checkOutputs(env)
 }
+
+// removeStaleOutputs deletes every declared output and creates its folder, so that a file left by
+// an earlier run is never taken for a new one. A path whose folders lead out of the project
+// through a symbolic link is refused before anything is deleted.
+func removeStaleOutputs(env *stages.Env) error {
+	names := env.Task.OutputNames()
+	rels := map[string]string{}
+	for _, name := range names {
+		rel, ok := projectpath.Within(env.ProjectDir, env.OutputPaths[name])
+		if !ok {
+			return pathError("output", env.Task.Outputs[name].Path, &projectpath.EscapeError{Path: env.OutputPaths[name]})
+		}
+		if _, err := projectpath.ResolveParent(env.ProjectDir, rel); err != nil {
+			return pathError("output", env.Task.Outputs[name].Path, err)
+		}
+		rels[name] = rel
+	}
+	for _, name := range names {
+		rel := rels[name]
+		if err := projectpath.RemoveAll(env.ProjectDir, rel); err != nil {
+			return pathError("output", rel, fmt.Errorf("removing the stale output: %w", err))
+		}
+		if err := projectpath.MkdirAll(env.ProjectDir, filepath.Dir(rel)); err != nil {
+			return pathError("output", rel, fmt.Errorf("creating its folder: %w", err))
+		}
+	}
+	return nil
+}
+
+// pathError says which declared path failed and, for a path leaving the project, how to fix it.
+func pathError(what, rel string, err error) error {
+	var esc *projectpath.EscapeError
+	if errors.As(err, &esc) {
+		return &escapeError{esc: esc, msg: fmt.Sprintf("%s %q %s; nothing was deleted. Declare a path inside the project "+
+			"(a symbolic link may lead to another folder of the project, not out of it)", what, rel, esc.Reason())}
+	}
+	return fmt.Errorf("%s %q: %w", what, rel, err)
+}
+
+// escapeError is a declared path leaving the project, with the sentence that says how to fix it.
+type escapeError struct {
+	esc *projectpath.EscapeError
+	msg string
+}
+
+func (e *escapeError) Error() string { return e.msg }
+func (e *escapeError) Unwrap() error { return e.esc }
 
 // checkOutputs fails when a declared output is missing after a successful command.
 func checkOutputs(env *stages.Env) error {
