@@ -80,4 +80,3 @@ func removeFailure(env *stages.Env) {
 		os.RemoveAll(dir)
 	}
 }
-
