@@ -31,7 +31,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "data_audit" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "2" }
+func (Kind) Version() string { return "2" } // 2: leak_policy and report version 2
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
