@@ -187,8 +187,10 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	} else {
 		where = fmt.Sprintf("the report is kept in %s (summary.md, report.json, montages/)", dir)
 	}
-	return fmt.Errorf("data audit gate failed: %s found; %s. Fix the data, or drop these patches with exclude instead of gating, or remove the class from fail_on",
+	err = fmt.Errorf("data audit gate failed: %s found; %s. Fix the data, or drop these patches with exclude instead of gating, or remove the class from fail_on",
 		strings.Join(parts, ", "), where)
+	fmt.Fprintf(env.Log, "\n%v\n", err) // the log's last lines are what a failed run shows
+	return err
 }
 
 // openSplits opens every split of the dataset that is present, with its meta rows when present. The
