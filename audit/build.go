@@ -27,15 +27,17 @@ func buildReport(d *dataset, readers []pcam.Reader, metas map[pcam.Split][]MetaR
 	r.Flagged, r.Corrupt = d.flagged()
 	r.WSI = d.wsiReport(metas)
 	r.Findings = r.computeFindings()
-	kept, err := Clean(r, opt.Exclude)
+	view, err := r.CleanView()
 	if err != nil {
 		return nil, err
 	}
 	for i := range r.Splits {
-		r.Splits[i].Clean = len(kept[r.Splits[i].Split])
-		r.Overall.Clean += r.Splits[i].Clean
+		s := &r.Splits[i]
+		s.Clean, s.Dropped = len(view.Keep[s.Split]), view.DroppedBy[s.Split]
+		r.Overall.Clean += s.Clean
 	}
 	r.SizeExplanation = r.explainSize()
+	r.Warnings = r.cleanWarnings()
 	return r, nil
 }
 
@@ -49,6 +51,7 @@ func normalisedOptions(opt Options) Options {
 	}
 	opt.MaxCorrupt = opt.maxCorrupt()
 	opt.MaxResidual = opt.maxResidual()
+	opt.LeakPolicy = opt.leakPolicy()
 	return opt
 }
 
@@ -163,7 +166,8 @@ func trimEdges(es []edge) ([]NearEdge, int) {
 	for _, e := range es {
 		maxD = max(maxD, int(e.dist))
 		if len(out) < maxEdgesPerGroup {
-			out = append(out, NearEdge{A: int(e.a), B: int(e.b), Distance: int(e.dist), Residual: math.Round(float64(e.rms)*1000) / 1000})
+			out = append(out, NearEdge{A: int(e.a), B: int(e.b), Distance: int(e.dist), Residual: math.Round(float64(e.rms)*1e4) / 1e4,
+				Transform: transformNames[e.trans&7], Exact: e.exact})
 		}
 	}
 	return out, maxD

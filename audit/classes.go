@@ -41,14 +41,23 @@ var classDescriptions = map[string]string{
 	WSIOverlap:               "patches from a slide (WSI) that also occurs in an earlier split (leakage)",
 }
 
+// UnknownClasses returns the entries of names that are not finding classes, in order.
+func UnknownClasses(names []string) []string {
+	var bad []string
+	for _, n := range names {
+		if _, ok := classDescriptions[n]; !ok {
+			bad = append(bad, n)
+		}
+	}
+	return bad
+}
+
 // ValidateClasses returns an error naming every entry of names that is not a known finding class,
 // with the list of valid names; what names the field the entries came from (e.g. "fail_on").
 func ValidateClasses(what string, names []string) error {
 	var bad []string
-	for _, n := range names {
-		if _, ok := classDescriptions[n]; !ok {
-			bad = append(bad, fmt.Sprintf("%q", n))
-		}
+	for _, n := range UnknownClasses(names) {
+		bad = append(bad, fmt.Sprintf("%q", n))
 	}
 	if len(bad) == 0 {
 		return nil

@@ -51,22 +51,24 @@ func (d *dataset) shaHex(gid int) string {
 	return hex.EncodeToString(sha[:])
 }
 
+// splitRank orders splits canonically: the official splits in their order, then the others.
+func splitRank(s pcam.Split) int {
+	for i, o := range pcam.Splits {
+		if s == o {
+			return i
+		}
+	}
+	return len(pcam.Splits)
+}
+
 // canonicalSplits orders split names: the official splits first in their order, others by name.
 func canonicalSplits[T any](m map[pcam.Split]T) []pcam.Split {
-	rank := func(s pcam.Split) int {
-		for i, o := range pcam.Splits {
-			if s == o {
-				return i
-			}
-		}
-		return len(pcam.Splits)
-	}
 	out := make([]pcam.Split, 0, len(m))
 	for s := range m {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		ri, rj := rank(out[i]), rank(out[j])
+		ri, rj := splitRank(out[i]), splitRank(out[j])
 		if ri != rj {
 			return ri < rj
 		}

@@ -76,15 +76,24 @@
 //
 // # Clean policy
 //
-// Clean keeps, for every duplicate group, the first occurrence in canonical order (train, valid,
-// test, then ascending index) and drops later occurrences according to the excluded classes:
-//   - train loses: later copies within train (exact_duplicates), later near duplicates within train
-//     (near_duplicates), every member of a group with conflicting labels (label_conflicts), and
-//     patches flagged blank, black, saturated or low_tissue when those classes are excluded.
-//   - valid and test lose only what leaks from an earlier split: copies of an image that occurs in an
-//     earlier split (cross_split_duplicates), near duplicates of an image in an earlier split
-//     (cross_split_near_duplicates) and patches from a WSI that occurs in an earlier split
-//     (wsi_overlap). Evaluation splits keep their own duplicates and quality issues so that test
-//     numbers stay comparable with published ones.
-//   - corrupt patches are dropped from every split when corrupt is excluded: they cannot be read.
+// Clean turns a report into the patch indices of a cleaned view, dropping the classes of
+// Options.Exclude:
+//   - train loses later copies within train (exact_duplicates), later near duplicates within train
+//     (near_duplicates) and every train member of a group with conflicting labels
+//     (label_conflicts). Evaluation splits keep their own duplicates.
+//   - leaks between train and an evaluation split (cross_split_duplicates,
+//     cross_split_near_duplicates, wsi_overlap) follow Options.LeakPolicy. With "drop_train" (the
+//     default) valid and test stay intact and train loses every patch that leaks into them: all its
+//     copies of an image that also occurs in valid or test, all its images near-identical to one
+//     there, all its patches of a slide that also occurs there. A leak between valid and test alone
+//     is reported but not removed. With "drop_eval" train stays whole and the later copy goes: a
+//     valid or test patch whose image (or a near-identical one, or its slide) occurs in an earlier
+//     split (train, valid, test order).
+//   - blank, black, saturated, low_tissue and corrupt patches leave every split alike when their
+//     class is excluded. Identical blank or black patches (flat images are identical by nature)
+//     are not duplicates, leaks or label conflicts, neither in the findings nor in the clean view:
+//     their quality class alone decides, the same way in every split.
+//
+// Report.Warnings (also at the top of the Markdown summary) says when the view leaves a split
+// empty or removes more than half of it, with the classes responsible.
 package audit

@@ -47,9 +47,43 @@ func (r *Report) explainSize() []string {
 	for _, s := range r.Splits {
 		parts = append(parts, fmt.Sprintf("%s %s", s.Split, commas(s.Clean)))
 	}
-	out = append(out, fmt.Sprintf("The clean view (exclude = [%s]) keeps %s patches: %s.",
-		strings.Join(r.Options.Exclude, ", "), commas(o.Clean), strings.Join(parts, ", ")))
+	out = append(out, fmt.Sprintf("The clean view (exclude = [%s], leak_policy = %s) keeps %s patches: %s.",
+		strings.Join(r.Options.Exclude, ", "), r.Options.LeakPolicy, commas(o.Clean), strings.Join(parts, ", ")))
 	return out
+}
+
+// cleanWarnings warns about splits the clean view empties or more than halves, naming the classes
+// that remove the patches, since training or evaluating on such a view fails or misleads.
+func (r *Report) cleanWarnings() []string {
+	out := []string{}
+	for _, s := range r.Splits {
+		if s.Patches == 0 || 2*s.Clean >= s.Patches {
+			continue
+		}
+		why := droppedText(s.Dropped)
+		if s.Clean == 0 {
+			out = append(out, fmt.Sprintf("The clean view keeps none of the %s %s patches (%s): a stage that uses the %s split of the clean view (train needs train and valid) will fail. Exclude fewer classes, or change leak_policy (now %s).",
+				commas(s.Patches), s.Split, why, s.Split, r.Options.LeakPolicy))
+			continue
+		}
+		out = append(out, fmt.Sprintf("The clean view keeps only %s of the %s %s patches (%s).",
+			commas(s.Clean), commas(s.Patches), s.Split, why))
+	}
+	return out
+}
+
+// droppedText lists per-class drop counts in class order, e.g. "wsi_overlap removes 600, corrupt 2".
+func droppedText(dropped map[string]int) string {
+	var parts []string
+	for _, c := range Classes {
+		if n := dropped[c]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s removes %s", c, commas(n)))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing removed"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // commas formats n with thousands separators.

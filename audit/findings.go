@@ -1,7 +1,8 @@
 package audit
 
 // computeFindings counts every finding class from the report's groups and lists, using the same
-// redundancy rules as Clean.
+// redundancy rules as Clean. Groups of identical blank or black patches count only as blank or
+// black: flat images are identical by nature, so their copies are neither redundancy nor leakage.
 func (r *Report) computeFindings() []Finding {
 	counts := map[string]*Finding{}
 	for _, c := range Classes {
@@ -10,6 +11,9 @@ func (r *Report) computeFindings() []Finding {
 	v := newGroupView(r)
 	for i := range r.ExactDuplicateGroups {
 		g := &r.ExactDuplicateGroups[i]
+		if flatGroup(g) {
+			continue
+		}
 		r.countGroup(counts, classifyOccurrences(v.exact(g)), g.LabelConflict, len(g.Members),
 			ExactDuplicates, CrossSplitDuplicates, false)
 	}

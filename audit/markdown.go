@@ -16,7 +16,7 @@ const markdownListLimit = 20
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	for _, section := range []func(io.Writer){
-		r.mdGates, r.mdFindings, r.mdSizes, r.mdPixels, r.mdExact, r.mdNear, r.mdConflicts,
+		r.mdGates, r.mdFindings, r.mdSizes, r.mdClean, r.mdPixels, r.mdExact, r.mdNear, r.mdConflicts,
 		r.mdFlagged, r.mdCorrupt, r.mdWSI,
 	} {
 		section(bw)
@@ -53,6 +53,23 @@ func (r *Report) mdGates(w io.Writer) {
 			fmt.Fprintf(w, "Warning: gate %s was not checked (%s).\n\n", f.Class, skipReason(f.Class))
 		}
 	}
+	for _, msg := range r.Warnings {
+		fmt.Fprintf(w, "**Warning:** %s\n\n", msg)
+	}
+}
+
+func (r *Report) mdClean(w io.Writer) {
+	fmt.Fprintf(w, "## Clean view\n\nexclude = [%s], leak_policy = %s: ", strings.Join(r.Options.Exclude, ", "), r.Options.LeakPolicy)
+	if r.Options.LeakPolicy == LeakDropEval {
+		fmt.Fprintf(w, "a leak between splits loses its later copy (valid or test).\n\n")
+	} else {
+		fmt.Fprintf(w, "valid and test keep their leaked patches; train loses its side of every leak.\n\n")
+	}
+	fmt.Fprintf(w, "| split | patches | kept | removed by class |\n|---|---:|---:|---|\n")
+	for _, s := range r.Splits {
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", s.Split, commas(s.Patches), commas(s.Clean), droppedText(s.Dropped))
+	}
+	fmt.Fprintln(w)
 }
 
 // skipReason says why a class can be unchecked.
@@ -187,16 +204,20 @@ func (r *Report) mdNear(w io.Writer) {
 	if len(r.NearDuplicateGroups) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "| members | max distance | pairs | cross-split | label conflict |\n|---|---:|---:|---|---|\n")
+	fmt.Fprintf(w, "A link \"B = rot90(A)\" means member B is member A rotated 90° clockwise; \"exact\" means pixel for pixel, \"near\" that B also differs in colour or noise (residual = relative pixel difference left after matching geometry and colour).\n\n")
+	fmt.Fprintf(w, "| members | links | max distance | pairs | cross-split | label conflict |\n|---|---|---:|---:|---|---|\n")
 	for i, g := range r.NearDuplicateGroups {
 		if i == markdownListLimit {
 			break
 		}
-		var ms []string
+		var ms, links []string
 		for _, m := range g.Members {
 			ms = append(ms, occText(Occurrence{Split: m.Split, Index: m.Index, Label: m.Label}))
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %s | %s |\n", joinLimited(ms, 8), g.MaxDistance, g.Pairs, yesNo(g.CrossSplit), yesNo(g.LabelConflict))
+		for _, e := range g.Edges {
+			links = append(links, edgeText(g, e))
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s | %s |\n", joinLimited(ms, 8), joinLimited(links, 4), g.MaxDistance, g.Pairs, yesNo(g.CrossSplit), yesNo(g.LabelConflict))
 	}
 	moreNote(w, len(r.NearDuplicateGroups))
 }
@@ -275,6 +296,16 @@ func (r *Report) mdWSI(w io.Writer) {
 		fmt.Fprintf(w, "| %s / %s | %s | %s | %s |\n", p.A, p.B, joinLimited(p.WSIs, 10), commas(p.PatchesA), commas(p.PatchesB))
 	}
 	fmt.Fprintln(w)
+}
+
+// edgeText describes one near-duplicate link, e.g. "test:12 = flip_h(train:50), exact".
+func edgeText(g NearGroup, e NearEdge) string {
+	a, b := g.Members[e.A], g.Members[e.B]
+	how := "exact"
+	if !e.Exact {
+		how = fmt.Sprintf("near, residual %.3f", e.Residual)
+	}
+	return fmt.Sprintf("%s:%d = %s(%s:%d), %s", b.Split, b.Index, e.Transform, a.Split, a.Index, how)
 }
 
 // yesNo renders a bool for a table.

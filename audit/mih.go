@@ -34,6 +34,7 @@ type edge struct {
 	dist  uint8
 	trans uint8   // the flip/rotation of a that matches b
 	rms   float32 // pixel residual after verification (0 before)
+	exact bool    // b is exactly variant trans of a, pixel for pixel (set by verification)
 }
 
 // newMIH indexes hashes for queries within radius bits.

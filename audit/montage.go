@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -18,14 +19,21 @@ import (
 
 // Montage layout: up to montageCols cells per row, montageRows rows per class.
 const (
-	montageCols    = 8
-	montageRows    = 8
-	montagePad     = 4
-	montageCaption = 28
-	montageTitle   = 22
-	cellW          = pcam.Width + 2*montagePad
-	cellH          = pcam.Height + montageCaption + montagePad
+	montageCols     = 8
+	montageRows     = 8
+	montagePad      = 4
+	montageCaption  = 28
+	montageTitle    = 22
+	montageRowTitle = 16 // height of a row's own title line (slide rows)
+	cellW           = pcam.Width + 2*montagePad
+	cellH           = pcam.Height + montageCaption + montagePad
 )
+
+// montageRow is one row of a montage: an optional title line and its cells.
+type montageRow struct {
+	title string
+	cells []montageCell
+}
 
 // montageCell is one patch to draw with its caption.
 type montageCell struct {
@@ -37,8 +45,9 @@ type montageCell struct {
 
 // WriteMontages draws one PNG per finding class that has findings, named montage_<class>.png in
 // dir, and returns their paths in class order. Duplicate classes draw one row per group (its members
-// side by side, the kept one first); per-patch classes draw a grid. Each cell is captioned with
-// split:index and label. Patches are read through readers (one call per patch, from this goroutine);
+// side by side in canonical order); wsi_overlap draws one row per shared slide, titled with the slide
+// id and its patch count per split, with patches of each split; the other per-patch classes draw a
+// grid. Each cell is captioned with split:index and label. Patches are read through readers (one call per patch, from this goroutine);
 // a patch that cannot be read, or whose split has no reader, is drawn as a red placeholder. Files are
 // written atomically.
 func (r *Report) WriteMontages(dir string, readers map[pcam.Split]pcam.Reader) ([]string, error) {
@@ -62,20 +71,24 @@ func (r *Report) WriteMontages(dir string, readers map[pcam.Split]pcam.Reader) (
 	return paths, nil
 }
 
-// montageRows selects the rows of cells of every class.
-func (r *Report) montageRows() map[string][][]montageCell {
-	rows := map[string][][]montageCell{}
-	add := func(c string, row []montageCell) {
+// montageRows selects the rows of every class.
+func (r *Report) montageRows() map[string][]montageRow {
+	rows := map[string][]montageRow{}
+	add := func(c string, row montageRow) {
 		if len(rows[c]) < montageRows {
-			rows[c] = append(rows[c], row[:min(len(row), montageCols)])
+			row.cells = row.cells[:min(len(row.cells), montageCols)]
+			rows[c] = append(rows[c], row)
 		}
 	}
 	v := newGroupView(r)
 	for i := range r.ExactDuplicateGroups {
 		g := &r.ExactDuplicateGroups[i]
-		var row []montageCell
+		if flatGroup(g) {
+			continue // drawn as blank or black patches
+		}
+		var row montageRow
 		for _, m := range g.Members {
-			row = append(row, montageCell{split: m.Split, index: m.Index, label: m.Label})
+			row.cells = append(row.cells, montageCell{split: m.Split, index: m.Index, label: m.Label})
 		}
 		for _, c := range groupClasses(classifyOccurrences(v.exact(g)), false, g.LabelConflict) {
 			add(c, row)
@@ -83,9 +96,9 @@ func (r *Report) montageRows() map[string][][]montageCell {
 	}
 	for i := range r.NearDuplicateGroups {
 		g := &r.NearDuplicateGroups[i]
-		var row []montageCell
+		var row montageRow
 		for _, m := range g.Members {
-			row = append(row, montageCell{split: m.Split, index: m.Index, label: m.Label, note: "near"})
+			row.cells = append(row.cells, montageCell{split: m.Split, index: m.Index, label: m.Label, note: "near"})
 		}
 		for _, c := range groupClasses(classifyOccurrences(v.near(g)), true, g.LabelConflict) {
 			add(c, row)
@@ -93,9 +106,9 @@ func (r *Report) montageRows() map[string][][]montageCell {
 	}
 	grid := func(c string, refs []PatchRef) {
 		for start := 0; start < len(refs) && len(rows[c]) < montageRows; start += montageCols {
-			var row []montageCell
+			var row montageRow
 			for _, p := range refs[start:min(len(refs), start+montageCols)] {
-				row = append(row, montageCell{split: p.Split, index: p.Index})
+				row.cells = append(row.cells, montageCell{split: p.Split, index: p.Index})
 			}
 			add(c, row)
 		}
@@ -109,9 +122,32 @@ func (r *Report) montageRows() map[string][][]montageCell {
 	}
 	grid(Corrupt, corrupt)
 	if r.WSI != nil {
-		grid(WSIOverlap, r.WSI.Leaked)
+		for _, s := range r.WSI.Shared {
+			add(WSIOverlap, slideRow(s))
+		}
 	}
 	return rows
+}
+
+// slideRow is the montage row of a shared slide: its id and patch count per split as the title,
+// then its first patches of each split, an equal share per split.
+func slideRow(s SharedSlide) montageRow {
+	bySplit := map[pcam.Split][]PatchRef{}
+	for _, p := range s.Patches {
+		bySplit[p.Split] = append(bySplit[p.Split], p)
+	}
+	var counts []string
+	for _, sp := range s.Splits {
+		counts = append(counts, fmt.Sprintf("%s %s", sp, commas(len(bySplit[sp]))))
+	}
+	row := montageRow{title: fmt.Sprintf("slide %s: %s patches", s.WSI, strings.Join(counts, ", "))}
+	share := (montageCols + len(s.Splits) - 1) / max(len(s.Splits), 1)
+	for _, sp := range s.Splits {
+		for _, p := range bySplit[sp][:min(share, len(bySplit[sp]))] {
+			row.cells = append(row.cells, montageCell{split: p.Split, index: p.Index})
+		}
+	}
+	return row
 }
 
 // groupClasses lists the duplicate classes a group belongs to.
@@ -142,26 +178,43 @@ func groupClasses(reds []redundancy, near, conflict bool) []string {
 }
 
 // drawMontage renders the rows of one class with a title.
-func drawMontage(class string, f Finding, rows [][]montageCell, readers map[pcam.Split]pcam.Reader) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, montageCols*cellW, montageTitle+len(rows)*cellH))
-	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{250, 250, 250, 255}), image.Point{}, draw.Src)
-	title := fmt.Sprintf("%s: %s patches", class, commas(f.Patches))
-	if f.Groups > 0 {
-		title += fmt.Sprintf(", %s groups (one row per group)", commas(f.Groups))
+func drawMontage(class string, f Finding, rows []montageRow, readers map[pcam.Split]pcam.Reader) *image.RGBA {
+	rowH := cellH
+	if class == WSIOverlap {
+		rowH += montageRowTitle
 	}
-	title += fmt.Sprintf(", first %d rows", len(rows))
-	drawText(img, montagePad, 15, title, color.Black)
+	img := image.NewRGBA(image.Rect(0, 0, montageCols*cellW, montageTitle+len(rows)*rowH))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.RGBA{250, 250, 250, 255}), image.Point{}, draw.Src)
+	drawText(img, montagePad, 15, montageTitleText(class, f, len(rows)), color.Black)
 	pix := make([]byte, pcam.PatchBytes)
 	for ri, row := range rows {
-		y0 := montageTitle + ri*cellH
+		y0 := montageTitle + ri*rowH
 		if ri > 0 {
 			draw.Draw(img, image.Rect(0, y0-1, img.Bounds().Dx(), y0), image.NewUniform(color.Gray{180}), image.Point{}, draw.Src)
 		}
-		for ci, cell := range row {
-			drawCell(img, ci*cellW+montagePad, y0+montagePad, cell, readers, pix)
+		if row.title != "" {
+			drawText(img, montagePad, y0+13, row.title, color.RGBA{120, 30, 30, 255})
+		}
+		for ci, cell := range row.cells {
+			drawCell(img, ci*cellW+montagePad, y0+rowH-cellH+montagePad, cell, readers, pix)
 		}
 	}
 	return img
+}
+
+// montageTitleText says what a montage shows and how its rows are organised.
+func montageTitleText(class string, f Finding, rows int) string {
+	switch {
+	case class == WSIOverlap:
+		slides := "slides"
+		if f.Groups == 1 {
+			slides = "slide"
+		}
+		return fmt.Sprintf("%s: %s leaked patches from %s shared %s; one row per slide (first %d)", class, commas(f.Patches), commas(f.Groups), slides, rows)
+	case f.Groups > 0:
+		return fmt.Sprintf("%s: %s patches, %s groups; one row per group (first %d)", class, commas(f.Patches), commas(f.Groups), rows)
+	}
+	return fmt.Sprintf("%s: %s patches (first %d rows)", class, commas(f.Patches), rows)
 }
 
 // drawCell draws one patch (or a placeholder) and its two caption lines.

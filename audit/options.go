@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // DefaultHammingThreshold is the default near-duplicate radius in bits (applied to both the 63-bit
@@ -31,6 +32,20 @@ var DefaultExclude = []string{
 	Blank, Black, Corrupt,
 }
 
+// Leak policies: which copy of a leak between train and an evaluation split the clean view drops.
+const (
+	// LeakDropTrain keeps valid and test intact and removes from train every patch that leaks into
+	// them (its exact or near copies, and its slide's patches for wsi_overlap). It is the default: the
+	// evaluation splits stay the published ones, so their numbers stay comparable.
+	LeakDropTrain = "drop_train"
+	// LeakDropEval keeps train whole and removes the later copy instead: a valid or test patch that
+	// copies a train patch (or a test patch that copies a valid one) leaves the evaluation split.
+	LeakDropEval = "drop_eval"
+)
+
+// LeakPolicies lists the accepted values of Options.LeakPolicy.
+var LeakPolicies = []string{LeakDropTrain, LeakDropEval}
+
 // Options configures Run. The zero value audits without near-duplicate search and without gates;
 // DefaultOptions gives the recommended settings.
 type Options struct {
@@ -44,6 +59,10 @@ type Options struct {
 	// Exclude lists the finding classes the clean view drops (see Clean). It is recorded in the
 	// report so that Report.CleanView can apply it later.
 	Exclude []string `json:"exclude"`
+	// LeakPolicy says which side of a cross-split leak the clean view drops: LeakDropTrain (also
+	// the meaning of "") or LeakDropEval. It applies to cross_split_duplicates,
+	// cross_split_near_duplicates and wsi_overlap when they are excluded.
+	LeakPolicy string `json:"leak_policy"`
 	// MaxResidual is the largest relative pixel residual (0..1) of a hash candidate pair for it to
 	// count as near duplicates: after undoing the flip/rotation and fitting a per-channel gain and
 	// offset on 32x32 colour thumbnails, the RMS difference divided by the RMS spread of the image
@@ -62,13 +81,14 @@ type Options struct {
 	Workers int `json:"-"`
 }
 
-// DefaultOptions returns near-duplicate search on at DefaultHammingThreshold, no gates and
-// DefaultExclude.
+// DefaultOptions returns near-duplicate search on at DefaultHammingThreshold, no gates,
+// DefaultExclude and LeakDropTrain.
 func DefaultOptions() Options {
 	return Options{
 		NearDuplicates:   true,
 		HammingThreshold: DefaultHammingThreshold,
 		Exclude:          append([]string(nil), DefaultExclude...),
+		LeakPolicy:       LeakDropTrain,
 	}
 }
 
@@ -85,6 +105,9 @@ func (o Options) Validate() error {
 	if err := ValidateClasses("exclude", o.Exclude); err != nil {
 		errs = append(errs, err)
 	}
+	if err := ValidateLeakPolicy(o.LeakPolicy); err != nil {
+		errs = append(errs, err)
+	}
 	if o.ChunkSize < 0 {
 		errs = append(errs, fmt.Errorf("chunk_size: %d is negative", o.ChunkSize))
 	}
@@ -92,6 +115,23 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("workers: %d is negative", o.Workers))
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateLeakPolicy returns an error unless policy is one of LeakPolicies or "" (the default).
+func ValidateLeakPolicy(policy string) error {
+	if policy == "" || slices.Contains(LeakPolicies, policy) {
+		return nil
+	}
+	return fmt.Errorf("leak_policy: %q is not a leak policy; use %q (keep valid and test intact, drop the train copy) or %q (keep train, drop the evaluation copy)",
+		policy, LeakDropTrain, LeakDropEval)
+}
+
+// leakPolicy returns the effective leak policy.
+func (o Options) leakPolicy() string {
+	if o.LeakPolicy == "" {
+		return LeakDropTrain
+	}
+	return o.LeakPolicy
 }
 
 // chunkSize returns the effective chunk size.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := Clean(r, DefaultExclude)
+	a, _ := Clean(r, DefaultExclude, LeakDropTrain)
 	b, _ := back.CleanView()
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("clean view of the re-read report differs")
@@ -97,5 +98,27 @@ func TestWriteMontages(t *testing.T) {
 			b, _ := os.ReadFile(p)
 			os.WriteFile(filepath.Join(out, filepath.Base(p)), b, 0o644)
 		}
+	}
+}
+
+// TestWSIMontageHasOneRowPerSlide: the wsi_overlap montage draws one row per shared slide, titled with
+// the slide id and its patches per split, showing patches of both splits (it used to be a flat grid of
+// leaked patches without slide ids under a "one row per group" caption).
+func TestWSIMontageHasOneRowPerSlide(t *testing.T) {
+	r := runPlanted(t, DefaultOptions())
+	rows := r.montageRows()[WSIOverlap]
+	if len(rows) != 1 || rows[0].title != "slide t2: train 40, test 10 patches" {
+		t.Fatalf("wsi rows = %+v, want one row titled with slide t2 and its counts", rows)
+	}
+	var cells []string
+	for _, c := range rows[0].cells {
+		cells = append(cells, fmt.Sprintf("%s:%d", c.split, c.index))
+	}
+	if want := "train:80 train:81 train:82 train:83 test:0 test:1 test:2 test:3"; strings.Join(cells, " ") != want {
+		t.Errorf("cells %v, want %s", cells, want)
+	}
+	img := drawMontage(WSIOverlap, r.Finding(WSIOverlap), rows, plantedOnce().readers)
+	if h := img.Bounds().Dy(); h != montageTitle+cellH+montageRowTitle {
+		t.Errorf("montage height %d, want one titled row", h)
 	}
 }

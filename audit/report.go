@@ -9,7 +9,9 @@ import (
 )
 
 // ReportVersion is the schema version of Report; it changes when fields change meaning.
-const ReportVersion = 1
+// Version 2: leak_policy, wsi.shared, per-split dropped counts, warnings, near-edge transforms;
+// blank/black duplicate groups no longer count as duplicates.
+const ReportVersion = 2
 
 // KaggleTrainImages is the number of train images of the Kaggle re-release of PCAM, which is the
 // official train split with exact duplicates removed (its image id is the SHA-1 of the pixels).
@@ -45,6 +47,9 @@ type Report struct {
 	Corrupt []CorruptPatch `json:"corrupt"`
 	// WSI is the slide-level analysis from the meta CSV; nil when no meta rows were given.
 	WSI *WSIReport `json:"wsi,omitempty"`
+	// Warnings are problems of the clean view a user must know about before training on it, such as
+	// a split the view leaves empty or mostly empty (sentences; empty when there are none).
+	Warnings []string `json:"warnings"`
 }
 
 // SplitSummary holds the counts and statistics of one split.
@@ -69,8 +74,11 @@ type SplitSummary struct {
 	NewImages       int `json:"new_images"`
 	// Quality counts patches per quality class (blank, black, saturated, low_tissue).
 	Quality map[string]int `json:"quality"`
-	// Clean is the number of patches the clean view keeps with Options.Exclude.
-	Clean int `json:"clean"`
+	// Clean is the number of patches the clean view keeps with Options.Exclude and
+	// Options.LeakPolicy; Dropped counts, per excluded class, the patches it removes from this split
+	// (a patch removed by several classes counts under each).
+	Clean   int            `json:"clean"`
+	Dropped map[string]int `json:"dropped"`
 	// Pixels are the colour statistics of the readable patches.
 	Pixels PixelStats `json:"pixels"`
 }
@@ -94,8 +102,9 @@ type Finding struct {
 	// Groups counts duplicate groups or shared slides (0 for per-patch classes).
 	Groups int `json:"groups"`
 	// Patches counts the patches concerned: for duplicate classes, the redundant occurrences in
-	// all splits (every occurrence but the first, by the class's rule; Clean drops within-split
-	// ones from train only); for label conflicts, every occurrence in a conflicting group.
+	// all splits (every occurrence but the first in canonical order, by the class's rule: for a leak,
+	// the copies in the later split); for label conflicts, every occurrence in a conflicting group.
+	// Which patches the clean view drops is another matter (Clean, Options.LeakPolicy).
 	Patches int `json:"patches"`
 	// Gate is true when the class is in Options.FailOn; Failed when it is a gate and Patches > 0.
 	Gate   bool `json:"gate"`
@@ -150,7 +159,8 @@ type NearMember struct {
 	Copies int `json:"copies"`
 }
 
-// NearEdge is a pair of members (positions in Members) within the threshold, with their distance.
+// NearEdge is a pair of members (positions in Members) within the threshold, with their distance
+// and the transform that links them.
 type NearEdge struct {
 	// A and B index NearGroup.Members (A < B); Distance is their low-hash distance in bits and
 	// Residual the relative pixel difference (0..1) left after matching flip/rotation and colour.
@@ -158,6 +168,12 @@ type NearEdge struct {
 	B        int     `json:"b"`
 	Distance int     `json:"distance"`
 	Residual float64 `json:"residual"`
+	// Transform is the flip or rotation that maps member A onto member B: identity, flip_h, flip_v,
+	// rot90, rot180, rot270 (clockwise), transpose or anti_transpose. Exact is true when B is
+	// exactly A under Transform, pixel for pixel; otherwise B differs beyond the geometry (colour
+	// jitter, noise, compression: a "near" copy).
+	Transform string `json:"transform"`
+	Exact     bool   `json:"exact"`
 }
 
 // NearGroup is a connected set of distinct images within the Hamming threshold of each other.

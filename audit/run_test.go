@@ -279,8 +279,8 @@ func TestNearDuplicatesOffSkipsClasses(t *testing.T) {
 
 func TestCleanPolicy(t *testing.T) {
 	r := runPlanted(t, DefaultOptions())
-	dropped := func(exclude []string) map[pcam.Split][]int {
-		kept, err := Clean(r, exclude)
+	dropped := func(exclude []string, policy string) map[pcam.Split][]int {
+		view, err := Clean(r, exclude, policy)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +288,7 @@ func TestCleanPolicy(t *testing.T) {
 		for _, s := range r.Splits {
 			k := 0
 			for i := range s.Patches {
-				if k < len(kept[s.Split]) && kept[s.Split][k] == i {
+				if kept := view.Keep[s.Split]; k < len(kept) && kept[k] == i {
 					k++
 					continue
 				}
@@ -304,32 +304,140 @@ func TestCleanPolicy(t *testing.T) {
 		}
 		return out
 	}
+	// The planted set (newPlanted): train:3/train:10 exact; train:20 copied to valid:5 and test:7;
+	// train:30/31 exact with conflicting labels; train:40/41 near; train:50 near test:12; train:60
+	// near valid:20 with conflicting labels; blank train:100 and valid:30; black train:110;
+	// saturated train:120; low tissue train:130; corrupt train:140, 141; slide t2 (train 80..119)
+	// shared with test 0..9.
 	cases := []struct {
 		exclude []string
+		policy  string
 		want    map[pcam.Split][]int
 	}{
-		{nil, map[pcam.Split][]int{}},
-		{[]string{ExactDuplicates}, map[pcam.Split][]int{pcam.Train: {10, 31}}}, // 31 copies 30 (its label differs)
-		{[]string{CrossSplitDuplicates}, map[pcam.Split][]int{pcam.Valid: {5}, pcam.Test: {7}}},
-		{[]string{NearDuplicates}, map[pcam.Split][]int{pcam.Train: {41}}},
-		{[]string{CrossSplitNearDuplicates}, map[pcam.Split][]int{pcam.Valid: {20}, pcam.Test: {12}}},
-		{[]string{LabelConflicts}, map[pcam.Split][]int{pcam.Train: {30, 31, 60}}},
-		{[]string{Blank}, map[pcam.Split][]int{pcam.Train: {100}}}, // valid:30 stays: evaluation splits keep quality issues
-		{[]string{Black, Saturated, LowTissue}, map[pcam.Split][]int{pcam.Train: {110, 120, 130}}},
-		{[]string{Corrupt}, map[pcam.Split][]int{pcam.Train: {140, 141}}},
-		{[]string{WSIOverlap}, map[pcam.Split][]int{pcam.Test: seq(0, 10)}},
-		{DefaultExclude, map[pcam.Split][]int{
-			pcam.Train: {10, 30, 31, 60, 100, 110, 140, 141}, pcam.Valid: {5, 20}, pcam.Test: {7, 12}}},
+		{nil, LeakDropTrain, map[pcam.Split][]int{}},
+		{[]string{ExactDuplicates}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {10, 31}}}, // 31 copies 30 (its label differs)
+		// Leaks: drop_train removes the train side and keeps valid and test intact ...
+		{[]string{CrossSplitDuplicates}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {20}}},
+		{[]string{CrossSplitNearDuplicates}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {50, 60}}},
+		{[]string{WSIOverlap}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: seq(80, 120)}},
+		// ... drop_eval the later copy, as before.
+		{[]string{CrossSplitDuplicates}, LeakDropEval, map[pcam.Split][]int{pcam.Valid: {5}, pcam.Test: {7}}},
+		{[]string{CrossSplitNearDuplicates}, LeakDropEval, map[pcam.Split][]int{pcam.Valid: {20}, pcam.Test: {12}}},
+		{[]string{WSIOverlap}, LeakDropEval, map[pcam.Split][]int{pcam.Test: seq(0, 10)}},
+		{[]string{NearDuplicates}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {41}}},
+		{[]string{LabelConflicts}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {30, 31, 60}}},
+		// Quality classes apply to every split alike.
+		{[]string{Blank}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {100}, pcam.Valid: {30}}},
+		{[]string{Black, Saturated, LowTissue}, LeakDropEval, map[pcam.Split][]int{pcam.Train: {110, 120, 130}}},
+		{[]string{Corrupt}, LeakDropTrain, map[pcam.Split][]int{pcam.Train: {140, 141}}},
+		{DefaultExclude, LeakDropTrain, map[pcam.Split][]int{
+			pcam.Train: {10, 20, 30, 31, 50, 60, 100, 110, 140, 141}, pcam.Valid: {30}}},
+		{DefaultExclude, LeakDropEval, map[pcam.Split][]int{
+			pcam.Train: {10, 30, 31, 60, 100, 110, 140, 141}, pcam.Valid: {5, 20, 30}, pcam.Test: {7, 12}}},
 	}
 	for _, c := range cases {
-		if got := dropped(c.exclude); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("exclude %v: dropped %v, want %v", c.exclude, got, c.want)
+		if got := dropped(c.exclude, c.policy); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("exclude %v, %s: dropped %v, want %v", c.exclude, c.policy, got, c.want)
 		}
 	}
-	if _, err := Clean(r, []string{"duplicates"}); err == nil || !strings.Contains(err.Error(), "unknown finding class") {
+	if _, err := Clean(r, []string{"duplicates"}, LeakDropTrain); err == nil || !strings.Contains(err.Error(), "unknown finding class") {
 		t.Errorf("Clean with unknown class: err = %v", err)
 	}
-	if r.Splits[0].Clean != 240-8 || r.Overall.Clean != 360-12 {
-		t.Errorf("clean counts = %d / %d, want 232 / 348", r.Splits[0].Clean, r.Overall.Clean)
+	if _, err := Clean(r, nil, "drop_test"); err == nil || !strings.Contains(err.Error(), `"drop_train"`) {
+		t.Errorf("Clean with unknown leak policy: err = %v", err)
+	}
+	if r.Splits[0].Clean != 240-10 || r.Splits[1].Clean != 60-1 || r.Splits[2].Clean != 60 || r.Overall.Clean != 360-11 {
+		t.Errorf("clean counts = %d, %d, %d / %d, want 230, 59, 60 / 349", r.Splits[0].Clean, r.Splits[1].Clean, r.Splits[2].Clean, r.Overall.Clean)
+	}
+	wantDropped := map[string]int{ExactDuplicates: 2, CrossSplitDuplicates: 1, CrossSplitNearDuplicates: 2, LabelConflicts: 3, Blank: 1, Black: 1, Corrupt: 2}
+	if !reflect.DeepEqual(r.Splits[0].Dropped, wantDropped) {
+		t.Errorf("train dropped by class = %v, want %v", r.Splits[0].Dropped, wantDropped)
+	}
+}
+
+// TestFlatDuplicatesAreNotLeaks: identical blank patches in train and test are blank patches, not a
+// cross-split leak; the blank class alone removes them, from every split.
+func TestFlatDuplicatesAreNotLeaks(t *testing.T) {
+	train, test := newTextured("mem:train", 20, 1), newTextured("mem:test", 20, 2)
+	white := uniformPatch(255, 255, 255)
+	train.set(4, white, 0)
+	test.set(6, white, 1)
+	r := mustRun(t, map[pcam.Split]pcam.Reader{pcam.Train: train, pcam.Test: test}, DefaultOptions())
+	if len(r.ExactDuplicateGroups) != 1 || r.ExactDuplicateGroups[0].Quality != Blank {
+		t.Fatalf("exact groups = %+v, want the blank pair", r.ExactDuplicateGroups)
+	}
+	for _, c := range []string{ExactDuplicates, CrossSplitDuplicates, LabelConflicts} {
+		if f := r.Finding(c); f.Patches != 0 {
+			t.Errorf("%s counts %d patches for a pair of blank patches", c, f.Patches)
+		}
+	}
+	if r.Finding(Blank).Patches != 2 || r.Splits[0].Clean != 19 || r.Splits[1].Clean != 19 {
+		t.Errorf("blank = %d, clean = %d/%d; want 2 blanks, one removed from each split",
+			r.Finding(Blank).Patches, r.Splits[0].Clean, r.Splits[1].Clean)
+	}
+}
+
+// TestCleanWarnsAboutEmptiedSplits: when the excluded classes remove every patch of a split, the
+// report says so with the numbers and the classes responsible.
+func TestCleanWarnsAboutEmptiedSplits(t *testing.T) {
+	train, valid := newTextured("mem:train", 30, 1), newTextured("mem:valid", 20, 2)
+	metas := map[pcam.Split][]MetaRow{pcam.Train: slideRows("a", 30, 10), pcam.Valid: slideRows("a", 20, 10)}
+	opt := DefaultOptions()
+	opt.Exclude = append(opt.Exclude, WSIOverlap)
+	for _, c := range []struct {
+		policy, split, want string
+	}{
+		{LeakDropTrain, "train", "keeps only 10 of the 30 train patches (wsi_overlap removes 20)"},
+		{LeakDropEval, "valid", "keeps none of the 20 valid patches (wsi_overlap removes 20)"},
+	} {
+		opt.LeakPolicy = c.policy
+		r, err := Run(context.Background(), map[pcam.Split]pcam.Reader{pcam.Train: train, pcam.Valid: valid}, metas, opt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], c.want) {
+			t.Errorf("%s: warnings %q, want one saying %q", c.policy, r.Warnings, c.want)
+		}
+		var md strings.Builder
+		r.WriteMarkdown(&md)
+		if !strings.Contains(md.String(), "**Warning:** The clean view") {
+			t.Errorf("%s: the summary does not show the warning", c.policy)
+		}
+	}
+}
+
+// TestNearEdgesNameTheTransform: every near-duplicate link says which flip or rotation maps one
+// member onto the other, and whether it does so exactly or only up to colour and noise (the report
+// used to show distance 0 and residual 0 for all of them alike).
+func TestNearEdgesNameTheTransform(t *testing.T) {
+	train := newTextured("mem:train", 40, 5)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for tr := 1; tr < 8; tr++ { // patch 20+tr is patch tr under transform tr, exactly
+		train.set(20+tr, transform(train.patch(tr), tr), train.labels[tr])
+	}
+	train.set(30, jitter(train.patch(10), rng, 0.05, 8, 2), train.labels[10]) // same geometry, new colour
+	train.set(31, jitter(transform(train.patch(11), 5), rng, 0.05, 8, 2), 1)  // rot90 and new colour
+	r := mustRun(t, map[pcam.Split]pcam.Reader{pcam.Train: train}, DefaultOptions())
+	got := map[string]string{}
+	for _, g := range r.NearDuplicateGroups {
+		for _, e := range g.Edges {
+			a, b := g.Members[e.A], g.Members[e.B]
+			got[fmt.Sprintf("%d->%d", a.Index, b.Index)] = fmt.Sprintf("%s exact=%v", e.Transform, e.Exact)
+		}
+	}
+	want := map[string]string{
+		"1->21": "flip_h exact=true", "2->22": "flip_v exact=true", "3->23": "rot180 exact=true",
+		"4->24": "transpose exact=true", "5->25": "rot90 exact=true", "6->26": "rot270 exact=true",
+		"7->27": "anti_transpose exact=true", "10->30": "identity exact=false", "11->31": "rot90 exact=false",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("near links = %v, want %v", got, want)
+	}
+	var md strings.Builder
+	r.WriteMarkdown(&md)
+	for _, s := range []string{"train:25 = rot90(train:5), exact", "train:30 = identity(train:10), near, residual"} {
+		if !strings.Contains(md.String(), s) {
+			t.Errorf("summary lacks %q", s)
+		}
 	}
 }

@@ -41,18 +41,49 @@ func makeThumb(pix []byte) *thumb {
 // dihedralIndex maps thumbnail position (x, y) of variant t to the source position, the same
 // transform under which the hash of the transformed image equals variant t of the hash.
 func dihedralIndex(x, y, t int) int {
+	sx, sy := dihedralSource(x, y, t, thumbSide)
+	return sy*thumbSide + sx
+}
+
+// dihedralSource returns the source position of position (x, y) of variant t of a side×side image:
+// bit 1 flips horizontally, bit 2 vertically, then bit 4 transposes.
+func dihedralSource(x, y, t, side int) (int, int) {
 	sx, sy := x, y
 	if t&1 != 0 {
-		sx = thumbSide - 1 - sx
+		sx = side - 1 - sx
 	}
 	if t&2 != 0 {
-		sy = thumbSide - 1 - sy
+		sy = side - 1 - sy
 	}
 	if t&4 != 0 {
 		sx, sy = sy, sx
 	}
-	return sy*thumbSide + sx
+	return sx, sy
 }
+
+// transformNames names the dihedral variants t = 0..7 of dihedralSource as geometric transforms
+// (rotations clockwise, image y pointing down). Variant t of image A is image B when
+// B(x, y) = A(dihedralSource(x, y, t)).
+var transformNames = [8]string{"identity", "flip_h", "flip_v", "rot180", "transpose", "rot90", "rot270", "anti_transpose"}
+
+// exactUnder reports whether patch b is exactly variant t of patch a, pixel for pixel.
+func exactUnder(a, b []byte, t int) bool {
+	for y := range pcam.Height {
+		for x := range pcam.Width {
+			sx, sy := dihedralSource(x, y, t, pcam.Width)
+			o, so := (y*pcam.Width+x)*3, (sy*pcam.Width+sx)*3
+			if a[so] != b[o] || a[so+1] != b[o+1] || a[so+2] != b[o+2] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// exactCheckMaxResidual is the thumbnail residual below which a verified pair is re-read at full
+// resolution to tell an exact flip/rotation from a near copy; exact transforms leave only float
+// rounding (about 1e-7), while colour jitter alone leaves more than 1e-3.
+const exactCheckMaxResidual = 1e-3
 
 // residual fits b ≈ gain·T(a) + offset per channel by least squares, T being flip/rotation t, and
 // returns the residual relative to b's own spread: sqrt(residual sum of squares / total sum of
@@ -93,6 +124,36 @@ type thumbLoader struct {
 	d       *dataset
 	readers []pcam.Reader // by split position
 	chunk   int
+}
+
+// readPatch reads the pixels of one global id into buf (PatchBytes bytes).
+func (l *thumbLoader) readPatch(gid int, buf []byte) error {
+	s, i := l.d.locate(gid)
+	if err := l.readers[s].Read([]int{i}, buf, nil); err != nil {
+		return fmt.Errorf("audit: re-read patch %s:%d (%s) to compare a near duplicate exactly: %w",
+			l.d.scans[s].split, i, l.readers[s].Source(), err)
+	}
+	return nil
+}
+
+// markExact sets e.exact for the kept edges whose residual is small enough to be an exact
+// flip/rotation, comparing the two patches at full resolution.
+func (l *thumbLoader) markExact(edges []edge, gids []int) error {
+	a, b := make([]byte, pcam.PatchBytes), make([]byte, pcam.PatchBytes)
+	for k := range edges {
+		e := &edges[k]
+		if e.rms > exactCheckMaxResidual {
+			continue
+		}
+		if err := l.readPatch(gids[e.a], a); err != nil {
+			return err
+		}
+		if err := l.readPatch(gids[e.b], b); err != nil {
+			return err
+		}
+		e.exact = exactUnder(a, b, int(e.trans))
+	}
+	return nil
 }
 
 // load returns thumbnails for the given global ids (sorted, unique), read in chunks per split.
@@ -159,5 +220,5 @@ func verifyEdges(cands []edge, gids []int, l *thumbLoader, maxRMS float64, batch
 		}
 		start = end
 	}
-	return kept, nil
+	return kept, l.markExact(kept, gids)
 }

@@ -15,6 +15,9 @@ type WSIReport struct {
 	Overlaps []WSIPair `json:"overlaps"`
 	// Leaked lists the patches of a later split whose slide occurs in an earlier split.
 	Leaked []PatchRef `json:"leaked"`
+	// Shared lists every slide that occurs in more than one split, sorted by slide id, with all its
+	// patches in every split.
+	Shared []SharedSlide `json:"shared"`
 	// MissingMeta lists audited splits without meta rows; their slides were not checked.
 	MissingMeta []pcam.Split `json:"missing_meta"`
 }
@@ -38,6 +41,15 @@ type WSIPair struct {
 	WSIs     []string   `json:"wsis"`
 	PatchesA int        `json:"patches_a"`
 	PatchesB int        `json:"patches_b"`
+}
+
+// SharedSlide is one slide (WSI) whose patches are in more than one split.
+type SharedSlide struct {
+	// WSI is the slide id; Splits the splits it occurs in (canonical order); Patches all its patches
+	// in those splits, in canonical order.
+	WSI     string       `json:"wsi"`
+	Splits  []pcam.Split `json:"splits"`
+	Patches []PatchRef   `json:"patches"`
 }
 
 // checkMetas verifies that every meta list belongs to an audited split and has one row per patch.
@@ -88,7 +100,37 @@ func (d *dataset) wsiReport(metas map[pcam.Split][]MetaRow) *WSIReport {
 		rep.Splits = append(rep.Splits, ws)
 	}
 	rep.Overlaps = overlapPairs(d, counts)
+	rep.Shared = listSharedSlides(d, metas, counts)
 	return rep
+}
+
+// listSharedSlides lists the slides counted in more than one split with all their patches.
+func listSharedSlides(d *dataset, metas map[pcam.Split][]MetaRow, counts []map[string]int) []SharedSlide {
+	splitsOf := map[string][]pcam.Split{} // canonical order: counts follow the scans
+	for si, c := range counts {
+		for w := range c {
+			splitsOf[w] = append(splitsOf[w], d.scans[si].split)
+		}
+	}
+	out := []SharedSlide{}
+	for w, ss := range splitsOf {
+		if len(ss) > 1 {
+			out = append(out, SharedSlide{WSI: w, Splits: ss})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].WSI < out[j].WSI })
+	pos := make(map[string]int, len(out))
+	for i := range out {
+		pos[out[i].WSI] = i
+	}
+	for _, sc := range d.scans {
+		for i, row := range metas[sc.split] {
+			if k, ok := pos[row.WSI]; ok {
+				out[k].Patches = append(out[k].Patches, PatchRef{Split: sc.split, Index: i})
+			}
+		}
+	}
+	return out
 }
 
 // overlapPairs lists the shared slides of every pair of splits with meta rows.
@@ -117,12 +159,4 @@ func overlapPairs(d *dataset, counts []map[string]int) []WSIPair {
 }
 
 // sharedSlides counts distinct slides that occur in more than one split.
-func (w *WSIReport) sharedSlides() int {
-	set := map[string]bool{}
-	for _, p := range w.Overlaps {
-		for _, s := range p.WSIs {
-			set[s] = true
-		}
-	}
-	return len(set)
-}
+func (w *WSIReport) sharedSlides() int { return len(w.Shared) }

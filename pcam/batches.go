@@ -3,7 +3,6 @@ package pcam
 import (
 	"context"
 	"fmt"
-	"io"
 )
 
 // BatchOptions configures StreamBatches.
@@ -40,6 +39,7 @@ type BatchStream struct {
 	free    chan *Batch
 	held    *Batch
 	done    chan struct{}
+	err     error // the error that stopped the stream, returned by every later Next
 }
 
 // batchResult is a filled batch or the error that stopped the stream.
@@ -129,31 +129,44 @@ func (s *BatchStream) produce(r Reader, order []int, opt BatchOptions) {
 	}
 }
 
-// Next returns the next batch, valid until the following call to Next or Close. At the end of the
-// stream it returns io.EOF; after cancellation the context's error; after a read failure that error.
-func (s *BatchStream) Next() (*Batch, error) {
+// Next returns the next batch, valid until the following call to Next or Close. The end of the
+// stream is its own signal: ok is false and err is nil exactly when every batch has been delivered.
+// A read or decode failure (whatever error it wraps, io.EOF included) or a cancelled context is
+// returned as err with ok false, and again by every later call: it is never the end of the data.
+func (s *BatchStream) Next() (b *Batch, ok bool, err error) {
 	if s.held != nil {
 		s.free <- s.held
 		s.held = nil
 	}
+	if s.err == nil {
+		b, ok, s.err = s.next()
+	}
+	if s.err != nil {
+		return nil, false, s.err
+	}
+	return b, ok, nil
+}
+
+// next receives the next result of the producer.
+func (s *BatchStream) next() (*Batch, bool, error) {
 	if err := s.ctx.Err(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	select {
-	case res, ok := <-s.results:
-		if !ok {
+	case res, open := <-s.results:
+		if !open {
 			if err := s.ctx.Err(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			return nil, io.EOF
+			return nil, false, nil
 		}
 		if res.err != nil {
-			return nil, res.err
+			return nil, false, res.err
 		}
 		s.held = res.b
-		return res.b, nil
+		return res.b, true, nil
 	case <-s.ctx.Done():
-		return nil, s.ctx.Err()
+		return nil, false, s.ctx.Err()
 	}
 }
 

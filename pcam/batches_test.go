@@ -3,8 +3,10 @@ package pcam
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -18,12 +20,12 @@ func collect(t *testing.T, r Reader, opt BatchOptions, pix []byte) ([]int, []int
 	defer s.Close()
 	var seen, sizes []int
 	for {
-		b, err := s.Next()
-		if errors.Is(err, io.EOF) {
-			return seen, sizes
-		}
+		b, ok, err := s.Next()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !ok {
+			return seen, sizes
 		}
 		for k, idx := range b.Indices {
 			if string(b.Pix[k*PatchBytes:(k+1)*PatchBytes]) != string(pix[idx*PatchBytes:(idx+1)*PatchBytes]) {
@@ -86,12 +88,12 @@ func TestStreamBatchesCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Next(); err != nil {
+	if _, _, err := s.Next(); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	for i := 0; i < 30; i++ {
-		if _, err = s.Next(); err != nil {
+		if _, _, err = s.Next(); err != nil {
 			break
 		}
 	}
@@ -99,4 +101,53 @@ func TestStreamBatchesCancel(t *testing.T) {
 		t.Fatalf("after cancel Next returned %v, want context.Canceled", err)
 	}
 	s.Close()
+}
+
+// eofReader is a Reader whose patch at bad fails with an error that wraps io.EOF, as a decoder's
+// error for a corrupt file does (x/image/tiff returns io.EOF for an IFD that runs past the end).
+type eofReader struct{ n, bad int }
+
+func (r eofReader) Len() int       { return r.n }
+func (r eofReader) Source() string { return "mem:eof" }
+func (r eofReader) Close() error   { return nil }
+func (r eofReader) Read(indices []int, pix []byte, labels []uint8) error {
+	for _, i := range indices {
+		if i == r.bad {
+			return fmt.Errorf("mem:eof/%d.tif: decoding patch %d: %w", i, i, io.EOF)
+		}
+	}
+	return nil
+}
+
+// TestStreamReadErrorIsNotTheEnd: a read error that wraps io.EOF must reach the caller as an error,
+// every time it asks, and never look like the end of the stream (it used to: an epoch or a validation
+// pass ended silently at the first corrupt patch).
+func TestStreamReadErrorIsNotTheEnd(t *testing.T) {
+	s, err := StreamBatches(context.Background(), eofReader{n: 600, bad: 400}, BatchOptions{Size: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	batches := 0
+	for {
+		_, ok, err := s.Next()
+		if err != nil {
+			if !strings.Contains(err.Error(), "mem:eof/400.tif") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			break
+		}
+		if !ok {
+			t.Fatalf("the stream ended after %d batches without reporting the corrupt patch", batches)
+		}
+		batches++
+	}
+	if batches != 1 {
+		t.Errorf("%d batches before the error, want 1", batches)
+	}
+	for range 3 {
+		if _, ok, err := s.Next(); err == nil || ok {
+			t.Fatalf("Next after the error returned ok=%v err=%v, want the error again", ok, err)
+		}
+	}
 }

@@ -29,9 +29,9 @@ static void pc_errmsg(char *buf) {
 	H5Eclear2(H5E_DEFAULT);
 }
 
-// pc_info describes dataset d: layout, chunk dims (up to 8), filter count and whether the only
-// filter is deflate, and the element type class, size and sign.
-static int pc_info(hid_t d, int *layout, hsize_t *chunk, int *nfilters, int *deflate_only,
+// pc_info describes dataset d: layout, chunk dims (up to 8), filter count, the ids of the first 8
+// filters, whether the only filter is deflate, and the element type class, size and sign.
+static int pc_info(hid_t d, int *layout, hsize_t *chunk, int *nfilters, int *filters, int *deflate_only,
                    int *tclass, size_t *tsize, int *tsign) {
 	hid_t p = H5Dget_create_plist(d);
 	if (p < 0) return -1;
@@ -41,11 +41,11 @@ static int pc_info(hid_t d, int *layout, hsize_t *chunk, int *nfilters, int *def
 	if (*layout == H5D_CHUNKED) {
 		if (H5Pget_chunk(p, 8, chunk) < 0) { H5Pclose(p); return -1; }
 		*nfilters = H5Pget_nfilters(p);
-		if (*nfilters == 1) {
+		for (int i = 0; i < *nfilters && i < 8; i++) {
 			unsigned flags; size_t nelm = 0; unsigned cd[8]; char name[64]; unsigned fc;
-			H5Z_filter_t f = H5Pget_filter2(p, 0, &flags, &nelm, cd, sizeof name, name, &fc);
-			*deflate_only = (f == H5Z_FILTER_DEFLATE);
+			filters[i] = (int)H5Pget_filter2(p, (unsigned)i, &flags, &nelm, cd, sizeof name, name, &fc);
 		}
+		*deflate_only = (*nfilters == 1 && filters[0] == H5Z_FILTER_DEFLATE);
 	}
 	H5Pclose(p);
 	hid_t t = H5Dget_type(d);
@@ -223,6 +223,7 @@ type dsetInfo struct {
 	layout       int
 	chunk        []uint64
 	nfilters     int
+	filters      []int // HDF5 filter ids, in pipeline order (at most 8)
 	deflateOnly  bool
 	typeClass    int
 	typeSize     int
@@ -234,9 +235,10 @@ func inspect(id int64, rank int) (dsetInfo, error) {
 	var layout, nf, dfl, tclass, tsign C.int
 	var tsize C.size_t
 	var chunk [8]C.hsize_t
+	var filters [8]C.int
 	var info dsetInfo
 	err := h5call(func() error {
-		if C.pc_info(C.hid_t(id), &layout, &chunk[0], &nf, &dfl, &tclass, &tsize, &tsign) < 0 {
+		if C.pc_info(C.hid_t(id), &layout, &chunk[0], &nf, &filters[0], &dfl, &tclass, &tsize, &tsign) < 0 {
 			return errors.New("reading the dataset's creation properties failed")
 		}
 		return nil
@@ -246,12 +248,26 @@ func inspect(id int64, rank int) (dsetInfo, error) {
 	}
 	info = dsetInfo{layout: int(layout), nfilters: int(nf), deflateOnly: dfl != 0,
 		typeClass: int(tclass), typeSize: int(tsize), typeUnsigned: tsign == C.H5T_SGN_NONE}
+	for i := 0; i < min(int(nf), len(filters)); i++ {
+		info.filters = append(info.filters, int(filters[i]))
+	}
 	if info.layout == layoutChunked {
 		for i := 0; i < rank; i++ {
 			info.chunk = append(info.chunk, uint64(chunk[i]))
 		}
 	}
 	return info, nil
+}
+
+// filterAvailable reports whether this HDF5 library can apply filter id (H5Zfilter_avail, which also
+// looks for a dynamically loaded plugin).
+func filterAvailable(id int) bool {
+	var ok bool
+	_ = h5call(func() error {
+		ok = C.H5Zfilter_avail(C.H5Z_filter_t(id)) > 0
+		return nil
+	})
+	return ok
 }
 
 // readRows reads the given row runs of dataset id into buf. kind 0 reads uint8 into a []byte, kind 1

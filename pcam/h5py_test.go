@@ -3,6 +3,7 @@ package pcam
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,27 @@ print(hashlib.sha256(x[:].tobytes()).hexdigest(), "".join(str(v) for v in y[:].r
 	want := sha256Hex(pix) + " 010101\n"
 	if string(out) != want {
 		t.Fatalf("h5py read %q, want %q", out, want)
+	}
+}
+
+// TestLZFFileNamesTheMissingFilter: h5py's compression="lzf" (HDF5 filter 32000) is not in Debian's
+// HDF5; the file must be refused at open with the filter named, not on the first read with HDF5's
+// plugin-path message.
+func TestLZFFileNamesTheMissingFilter(t *testing.T) {
+	requireH5py(t)
+	dir := t.TempDir()
+	cmd := exec.Command(debianPython, "testdata/h5py_write.py", dir, "valid", "3", "lzf")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("h5py writer failed: %v", err)
+	}
+	_, err := OpenH5(dir, Valid)
+	if err == nil {
+		t.Fatal("OpenH5 accepted an LZF-compressed x file this HDF5 cannot decompress")
+	}
+	for _, want := range []string{"camelyonpatch_level_2_split_valid_x.h5", `dataset "x"`, "HDF5 filter 32000 (LZF", "gzip"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

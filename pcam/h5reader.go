@@ -86,6 +86,9 @@ func (r *H5Reader) open() error {
 	if r.info.typeClass != typeClassInteger || r.info.typeSize != 1 || !r.info.typeUnsigned {
 		return fmt.Errorf("%s: dataset %q has element type %s, want uint8", r.paths.X, DatasetX, r.info.typeName())
 	}
+	if err := checkFilters(r.info, r.paths.X, DatasetX); err != nil {
+		return err
+	}
 	r.chunks = newChunkReader(r.xid, r.n, r.info)
 	if err := r.openRaw(); err != nil {
 		return err
@@ -152,6 +155,9 @@ func (r *H5Reader) loadLabels() error {
 	}
 	if info.typeClass != typeClassInteger {
 		return fmt.Errorf("%s: dataset %q has element type %s, want an integer type", r.paths.Y, DatasetY, info.typeName())
+	}
+	if err := checkFilters(info, r.paths.Y, DatasetY); err != nil {
+		return err
 	}
 	r.labels, err = readLabels(y.ID(), dims, r.paths.Y)
 	return err

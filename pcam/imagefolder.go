@@ -1,18 +1,12 @@
 package pcam
 
-import (
-	"fmt"
-	"image"
-	"image/draw"
-	"os"
-)
+import "fmt"
 
 // imageFolder is a Reader over one image file per patch, decoded on demand.
 type imageFolder struct {
 	source string
 	paths  []string
 	labels []uint8
-	decode func(path string) (image.Image, error)
 	check  func(i int, pix []byte) error // optional per-patch validation (Kaggle ids)
 }
 
@@ -51,61 +45,14 @@ func (f *imageFolder) Read(indices []int, pix []byte, labels []uint8) error {
 	return nil
 }
 
-// readOne decodes patch i into dst as RGB bytes.
+// readOne decodes patch i into dst as RGB bytes (DecodePatchFile: header checked before decoding,
+// opaque images only) and applies the folder's per-patch check.
 func (f *imageFolder) readOne(i int, dst []byte) error {
-	img, err := f.decode(f.paths[i])
-	if err != nil {
-		return fmt.Errorf("%s: decoding patch %d: %w", f.paths[i], i, err)
+	if err := DecodePatchFile(f.paths[i], dst); err != nil {
+		return fmt.Errorf("patch %d: %w", i, err)
 	}
-	if b := img.Bounds(); b.Dx() != Width || b.Dy() != Height {
-		return fmt.Errorf("%s: image is %dx%d, want %dx%d", f.paths[i], b.Dx(), b.Dy(), Width, Height)
-	}
-	toRGB(img, dst)
 	if f.check != nil {
 		return f.check(i, dst)
 	}
 	return nil
-}
-
-// toRGB copies img (96x96) into dst as interleaved 8-bit RGB.
-func toRGB(img image.Image, dst []byte) {
-	var rgba *image.RGBA
-	switch m := img.(type) {
-	case *image.RGBA:
-		rgba = m
-	case *image.NRGBA:
-		if opaque(m.Pix) {
-			rgba = &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
-		}
-	}
-	if rgba == nil {
-		rgba = image.NewRGBA(image.Rect(0, 0, Width, Height))
-		draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
-	}
-	for y := 0; y < Height; y++ {
-		row := rgba.Pix[y*rgba.Stride:]
-		for x := 0; x < Width; x++ {
-			copy(dst[(y*Width+x)*3:(y*Width+x)*3+3], row[x*4:x*4+3])
-		}
-	}
-}
-
-// opaque reports whether every alpha byte of an RGBA pixel slice is 255.
-func opaque(pix []byte) bool {
-	for i := 3; i < len(pix); i += 4 {
-		if pix[i] != 255 {
-			return false
-		}
-	}
-	return true
-}
-
-// decodeFile opens path and decodes it with dec.
-func decodeFile(path string, dec func(*os.File) (image.Image, error)) (image.Image, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	return dec(fh)
 }

@@ -4,15 +4,11 @@ import (
 	"crypto/sha1"
 	"encoding/csv"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"golang.org/x/image/tiff"
 )
 
 // KaggleID returns the Kaggle id of a patch: the hex SHA-1 of its 27,648 raw RGB bytes.
@@ -31,11 +27,12 @@ func KaggleID(patch []byte) string {
 type KaggleReader struct{ imageFolder }
 
 // OpenKaggle opens split of a Kaggle-style folder, reading its labels CSV and checking that every
-// listed TIFF exists.
+// id is a Kaggle image id (40 lowercase hex digits, so no id can name a path outside the folder) and
+// that every listed TIFF exists.
 func OpenKaggle(dir string, split Split) (*KaggleReader, error) {
 	folder := filepath.Join(dir, string(split))
 	csvPath := folder + "_labels.csv"
-	ids, labels, err := readLabelsCSV(csvPath, "id")
+	ids, labels, err := readLabelsCSV(csvPath, "id", checkKaggleID)
 	if err != nil {
 		return nil, err
 	}
@@ -46,9 +43,6 @@ func OpenKaggle(dir string, split Split) (*KaggleReader, error) {
 			return nil, fmt.Errorf("kaggle_tif: %s lists id %s: %w", csvPath, id, err)
 		}
 		r.paths = append(r.paths, p)
-	}
-	r.decode = func(p string) (image.Image, error) {
-		return decodeFile(p, func(f *os.File) (image.Image, error) { return tiff.Decode(f) })
 	}
 	r.check = func(i int, pix []byte) error {
 		if got := KaggleID(pix); got != ids[i] {
@@ -68,8 +62,22 @@ func (r *KaggleReader) IDs() []string {
 	return ids
 }
 
+// checkKaggleID returns an error unless id is 40 lowercase hex digits (a hex SHA-1).
+func checkKaggleID(id string) error {
+	ok := len(id) == 2*sha1.Size
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
+	}
+	if !ok {
+		return fmt.Errorf("id %q is not a Kaggle image id (40 lowercase hex digits: the SHA-1 of the patch's pixel bytes, which is also its file name without .tif)", id)
+	}
+	return nil
+}
+
 // readLabelsCSV reads a CSV with columns <key>,label and an optional leading unnamed index column.
-func readLabelsCSV(path, key string) ([]string, []uint8, error) {
+// checkKey validates each key; its error is reported with the file and line.
+func readLabelsCSV(path, key string, checkKey func(string) error) ([]string, []uint8, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("labels CSV: %w", err)
@@ -90,13 +98,17 @@ func readLabelsCSV(path, key string) ([]string, []uint8, error) {
 	}
 	var keys []string
 	var labels []uint8
-	for line := 2; ; line++ {
+	for {
 		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF { // csv.Reader returns io.EOF itself, unwrapped, only at the end of the input
 			break
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("labels CSV %s: %w", path, err)
+		}
+		line, _ := r.FieldPos(0)
+		if err := checkKey(rec[off]); err != nil {
+			return nil, nil, fmt.Errorf("labels CSV %s line %d: %w", path, line, err)
 		}
 		switch rec[off+1] {
 		case "0", "1":

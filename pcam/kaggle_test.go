@@ -87,7 +87,12 @@ func TestKaggleErrors(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(d, "train", other+".tif"))
 			os.WriteFile(filepath.Join(d, "train", first+".tif"), b, 0o644)
 		}, false, "not the id in the file name"},
-		{"not a tiff", func(d string) { os.WriteFile(filepath.Join(d, "train", first+".tif"), []byte("x"), 0o644) }, false, "decoding patch 0"},
+		{"not a tiff", func(d string) { os.WriteFile(filepath.Join(d, "train", first+".tif"), []byte("x"), 0o644) }, false, first + ".tif: not a PNG or TIFF image"},
+		// bytes 8-9 of a Kaggle TIFF are its IFD entry count: 65535 entries run past the end of the file.
+		{"corrupt ifd", func(d string) { spoilBytes(d, "train/"+first+".tif", 8, 0xff, 0xff) }, false, first + ".tif: reading the image header: the file is truncated or corrupt"},
+		{"path in the id column", func(d string) { replaceIn(d, "train_labels.csv", first, "../../../../etc/passwd") }, true,
+			"train_labels.csv line 2: id \"../../../../etc/passwd\" is not a Kaggle image id"},
+		{"upper-case id", func(d string) { replaceIn(d, "train_labels.csv", first, strings.ToUpper(first)) }, true, "line 2: id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -110,6 +115,14 @@ func TestKaggleErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spoilBytes overwrites the bytes of dir/name at off.
+func spoilBytes(dir, name string, off int, b ...byte) {
+	p := filepath.Join(dir, name)
+	data, _ := os.ReadFile(p)
+	copy(data[off:], b)
+	os.WriteFile(p, data, 0o644)
 }
 
 // replaceIn replaces old by new in dir/name.

@@ -3,7 +3,6 @@ package pcam
 import (
 	"bufio"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +46,7 @@ func ReadMeta(path string) ([]MetaRow, error) {
 	var rows []MetaRow
 	for line := 2; ; line++ {
 		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF { // csv.Reader returns io.EOF itself, unwrapped, only at the end of the input
 			return rows, nil
 		}
 		if err != nil {

@@ -1,6 +1,10 @@
 package pcam
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
 
 // The dataset formats OpenDir understands.
 const (
@@ -23,6 +27,25 @@ func OpenDir(dir, format string, split Split) (Reader, error) {
 		return OpenPNGFolder(dir, split)
 	}
 	return nil, fmt.Errorf("unknown dataset format %q, want one of %q", format, Formats)
+}
+
+// SplitPresent reports whether dir holds split in format at all: its x file (pcam_h5), its labels
+// CSV (kaggle_tif) or its folder (png_folder) exists. A split that is present but fails to open is
+// broken, not absent, and callers must report it rather than skip it.
+func SplitPresent(dir, format string, split Split) bool {
+	var p string
+	switch format {
+	case FormatH5:
+		p = SplitFiles(dir, split).X
+	case FormatKaggle:
+		p = filepath.Join(dir, string(split)) + "_labels.csv"
+	case FormatPNG:
+		p = filepath.Join(dir, string(split))
+	default:
+		return false
+	}
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // OfficialCount returns the number of patches of split in the official PCAM release

@@ -15,7 +15,8 @@ import (
 //	<dir>/<split>/0/*.png   negatives (no tumour in the centre 32x32)
 //	<dir>/<split>/1/*.png   positives
 //
-// Each PNG must be 96x96 (RGB, RGBA with opaque alpha, gray or paletted; converted to RGB). Patches are
+// Each PNG must be 96x96 with 8-bit channels (RGB, gray or paletted, converted to RGB; RGBA only when
+// every pixel is opaque), checked from its header before decoding (DecodePatchFile). Patches are
 // ordered by class folder, then by file name.
 type PNGReader struct{ imageFolder }
 
@@ -39,9 +40,6 @@ func OpenPNGFolder(dir string, split Split) (*PNGReader, error) {
 	}
 	if len(r.paths) == 0 {
 		return nil, fmt.Errorf("png_folder: %s has no .png files in 0/ or 1/", root)
-	}
-	r.decode = func(p string) (image.Image, error) {
-		return decodeFile(p, func(f *os.File) (image.Image, error) { return png.Decode(f) })
 	}
 	return r, nil
 }

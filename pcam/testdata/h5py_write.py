@@ -1,6 +1,6 @@
 """Write a small PCAM split with h5py, as third-party tools do (used by h5py_test.go).
 
-usage: h5py_write.py DIR SPLIT N MODE   (MODE: gzip | gzip-auto | contiguous)
+usage: h5py_write.py DIR SPLIT N MODE   (MODE: gzip | gzip-auto | contiguous | lzf)
 Pixel byte j of patch i is (i*7 + j) % 251; labels are i % 2 stored as int64 (N,1,1,1).
 """
 import sys
@@ -17,6 +17,7 @@ kw = {
     "gzip": {"compression": "gzip", "chunks": (4, 96, 96, 3)},
     "gzip-auto": {"compression": "gzip"},  # h5py picks chunks that split patches
     "contiguous": {},
+    "lzf": {"compression": "lzf", "chunks": (1, 96, 96, 3)},  # HDF5 filter 32000, built into h5py only
 }[mode]
 with h5py.File(base + "_x.h5", "w") as f:
     f.create_dataset("x", data=x, **kw)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/pcamflow/pcamflow/audit"
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/pcam"
+	"github.com/pcamflow/pcamflow/pipelines"
 	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/stages/dataset"
 )
@@ -31,7 +31,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "data_audit" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "1" }
+func (Kind) Version() string { return "2" } // 2: leak_policy and report version 2
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
@@ -63,6 +63,8 @@ func (Kind) Attrs() []stages.Attr {
 			Doc: "Finding classes that fail the pipeline when found, e.g. [\"cross_split_duplicates\"]."},
 		{Name: "exclude", Type: cty.List(cty.String), Default: stringList(audit.DefaultExclude),
 			Doc: "Finding classes the clean view drops."},
+		{Name: "leak_policy", Type: cty.String, Default: cty.StringVal(audit.LeakDropTrain),
+			Doc: `Which side of a leak between splits the clean view drops: "drop_train" (keep valid and test intact, remove the leaked patches from train) or "drop_eval" (keep train, remove the later copy from valid or test).`},
 	}
 }
 
@@ -93,10 +95,15 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 		if v := cfg.GetAttr(name); v.IsWhollyKnown() {
 			var list []string
 			_ = gocty.FromCtyValue(v, &list)
-			if err := audit.ValidateClasses(name, list); err != nil {
-				diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown finding class",
-					Detail: err.Error() + " Valid classes: " + strings.Join(audit.Classes, ", ") + ".", Subject: at(name)})
-			}
+			diags = append(diags, classDiags(name, list, at(name))...)
+		}
+	}
+	if v := cfg.GetAttr("leak_policy"); v.IsKnown() && !v.IsNull() {
+		if p := v.AsString(); audit.ValidateLeakPolicy(p) != nil || p == "" {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown leak policy",
+				Detail: fmt.Sprintf("leak_policy %q is not one of %q.%s Use %q to keep valid and test intact and remove leaked patches from train, or %q to keep train and remove the later copy from valid or test.",
+					p, audit.LeakPolicies, pipelines.DidYouMean(p, audit.LeakPolicies), audit.LeakDropTrain, audit.LeakDropEval),
+				Subject: at("leak_policy")})
 		}
 	}
 	if v := cfg.GetAttr("hamming_threshold"); v.IsKnown() {
@@ -109,6 +116,19 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}}}, diags
 }
 
+// classDiags reports each entry of the list attribute name that is not a finding class, with the
+// closest class as a suggestion and the valid classes listed once.
+func classDiags(name string, list []string, subject *hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, bad := range audit.UnknownClasses(list) {
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown finding class",
+			Detail: fmt.Sprintf("%s: %q is not a finding class.%s Valid classes: %s.", name, bad,
+				pipelines.DidYouMean(bad, audit.Classes), strings.Join(audit.Classes, ", ")),
+			Subject: subject})
+	}
+	return diags
+}
+
 // options converts the configuration to audit options.
 func options(cfg cty.Value) audit.Options {
 	opt := audit.DefaultOptions()
@@ -116,6 +136,7 @@ func options(cfg cty.Value) audit.Options {
 	_ = gocty.FromCtyValue(cfg.GetAttr("hamming_threshold"), &opt.HammingThreshold)
 	_ = gocty.FromCtyValue(cfg.GetAttr("fail_on"), &opt.FailOn)
 	_ = gocty.FromCtyValue(cfg.GetAttr("exclude"), &opt.Exclude)
+	opt.LeakPolicy = cfg.GetAttr("leak_policy").AsString()
 	return opt
 }
 
@@ -148,27 +169,43 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	if err := writeOutputs(env, report, readers); err != nil {
 		return err
 	}
-	if tripped := report.Failed(opt.FailOn); len(tripped) > 0 {
-		var parts []string
-		for _, c := range tripped {
-			parts = append(parts, fmt.Sprintf("%s (%d patches)", c, report.Finding(c).Patches))
-		}
-		return fmt.Errorf("data audit gate failed: %s found; fix the data or remove the class from fail_on (the node log has the summary)", strings.Join(parts, ", "))
+	for _, w := range report.Warnings {
+		fmt.Fprintf(env.Progress, "           %s warning: %s\n", env.Node, w)
 	}
-	return nil
+	tripped := report.Failed(opt.FailOn)
+	if len(tripped) == 0 {
+		removeFailure(env)
+		return nil
+	}
+	var parts []string
+	for _, c := range tripped {
+		parts = append(parts, fmt.Sprintf("%s (%d patches)", c, report.Finding(c).Patches))
+	}
+	where := "the node log has the summary"
+	if dir, err := keepFailure(env, report, readers); err != nil {
+		where += fmt.Sprintf("; keeping the report failed: %v", err)
+	} else {
+		where = fmt.Sprintf("the report is kept in %s (summary.md, report.json, montages/)", dir)
+	}
+	err = fmt.Errorf("data audit gate failed: %s found; %s. Fix the data, or drop these patches with exclude instead of gating, or remove the class from fail_on",
+		strings.Join(parts, ", "), where)
+	fmt.Fprintf(env.Log, "\n%v\n", err) // the log's last lines are what a failed run shows
+	return err
 }
 
-// openSplits opens every split of the dataset that exists, with its meta rows when present.
+// openSplits opens every split of the dataset that is present, with its meta rows when present. The
+// train split must be there; a valid or test split that is present but cannot be opened is an error,
+// never silently left out of the audit.
 func openSplits(view dataset.View) (map[pcam.Split]pcam.Reader, map[pcam.Split][]audit.MetaRow, error) {
 	readers := map[pcam.Split]pcam.Reader{}
 	metas := map[pcam.Split][]audit.MetaRow{}
 	for _, s := range pcam.Splits {
+		if s != pcam.Train && !pcam.SplitPresent(view.Dir, view.Format, s) {
+			continue
+		}
 		r, err := pcam.OpenDir(view.Dir, view.Format, s)
 		if err != nil {
-			if s == pcam.Train {
-				return readers, nil, err
-			}
-			continue
+			return readers, nil, fmt.Errorf("%s split: %w", s, err)
 		}
 		readers[s] = r
 		if h, ok := r.(*pcam.H5Reader); ok && len(h.Meta()) > 0 {
@@ -180,29 +217,36 @@ func openSplits(view dataset.View) (map[pcam.Split]pcam.Reader, map[pcam.Split][
 	return readers, metas, nil
 }
 
+// writeReport writes the JSON report, the Markdown summary and the montages folder.
+func writeReport(report *audit.Report, readers map[pcam.Split]pcam.Reader, jsonPath, mdPath, montages string) error {
+	if err := report.WriteJSONFile(jsonPath); err != nil {
+		return err
+	}
+	if err := report.WriteMarkdownFile(mdPath); err != nil {
+		return err
+	}
+	_, err := report.WriteMontages(montages, readers)
+	return err
+}
+
 // writeOutputs writes the report, summary, montages and clean index lists, and copies the summary
 // into the node log.
 func writeOutputs(env *stages.Env, report *audit.Report, readers map[pcam.Split]pcam.Reader) error {
-	if err := report.WriteJSONFile(env.OutputPaths["report.json"]); err != nil {
-		return err
-	}
-	if err := report.WriteMarkdownFile(env.OutputPaths["summary.md"]); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(env.OutputPaths["montages"], 0o755); err != nil {
-		return err
-	}
-	if _, err := report.WriteMontages(env.OutputPaths["montages"], readers); err != nil {
-		return err
-	}
-	keep, err := report.CleanView()
+	err := writeReport(report, readers, env.OutputPaths["report.json"], env.OutputPaths["summary.md"], env.OutputPaths["montages"])
 	if err != nil {
 		return err
 	}
-	ix := dataset.Indices{Splits: map[string][]int{}, Dropped: map[string]int{}}
-	for s, idx := range keep {
+	view, err := report.CleanView()
+	if err != nil {
+		return err
+	}
+	ix := dataset.Indices{Splits: map[string][]int{}, Dropped: map[string]int{}, DroppedBy: map[string]map[string]int{},
+		Patches: map[string]int{}, LeakPolicy: report.Options.LeakPolicy}
+	for s, idx := range view.Keep {
 		ix.Splits[string(s)] = idx
+		ix.Patches[string(s)] = readers[s].Len()
 		ix.Dropped[string(s)] = readers[s].Len() - len(idx)
+		ix.DroppedBy[string(s)] = view.DroppedBy[s]
 	}
 	data, _ := json.MarshalIndent(ix, "", " ")
 	if err := writeFile(env.OutputPaths["clean.json"], data); err != nil {

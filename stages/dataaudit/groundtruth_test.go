@@ -137,9 +137,51 @@ func auditAgainstManifest(t *testing.T, seed uint64) {
 		}
 	}
 	t.Logf("near duplicates: recall %d/%d, precision %d/%d reported pairs are planted", nearFound, nearPlanted, truePairs, reported)
+	checkTransforms(t, m, rep, sha)
 	if reported > 0 && float64(truePairs)/float64(reported) < 0.9 {
 		t.Errorf("near-duplicate precision %.2f is below 0.9", float64(truePairs)/float64(reported))
 	}
+}
+
+// checkTransforms checks that the link reported between each planted near duplicate and its source
+// names the planted transform: the geometric ones exactly (unless the generator had to add jitter to
+// a symmetric patch), "jitter" as the identity with a colour change.
+func checkTransforms(t *testing.T, m *pcam.Manifest, rep *audit.Report, sha func(pcam.PatchRef) string) {
+	t.Helper()
+	type link struct{ transform, exact string }
+	links := map[[2]string]link{}
+	for _, g := range rep.NearDuplicateGroups {
+		for _, e := range g.Edges {
+			links[[2]string{g.Members[e.A].SHA1, g.Members[e.B].SHA1}] = link{e.Transform, fmt.Sprint(e.Exact)}
+		}
+	}
+	inverse := map[string]string{"rot90": "rot270", "rot270": "rot90"}
+	checked := 0
+	for _, d := range m.Defects {
+		if d.Kind != pcam.DefectNearDuplicate {
+			continue
+		}
+		src, dup := sha(*d.Source), sha(pcam.PatchRef{Split: d.Split, Index: d.Index})
+		want := link{d.Transform, "true"}
+		if d.Transform == "jitter" {
+			want = link{"identity", "false"}
+		}
+		got, ok := links[[2]string{src, dup}]
+		if !ok { // the copy comes first in canonical order: the link runs the other way
+			got, ok = links[[2]string{dup, src}]
+			if inv, has := inverse[want.transform]; has {
+				want.transform = inv
+			}
+		}
+		if !ok {
+			continue // not found at all: reported by the recall check
+		}
+		checked++
+		if got.transform != want.transform || (got.exact != want.exact && want.exact == "false") {
+			t.Errorf("planted %s %s:%d from %s:%d is reported as %+v, want %+v", d.Transform, d.Split, d.Index, d.Source.Split, d.Source.Index, got, want)
+		}
+	}
+	t.Logf("near-duplicate transforms: %d planted links checked", checked)
 }
 
 // unionFind groups patches linked by planted exact duplicates.

@@ -166,13 +166,13 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 		}
 	}
 	for _, split := range pcam.Splits {
+		if split != pcam.Train && !pcam.SplitPresent(dir, format, split) {
+			fmt.Fprintf(env.Log, "note: no %s split in %s\n", split, dir)
+			continue
+		}
 		st, err := splitStats(dir, format, split)
 		if err != nil {
-			if split == pcam.Train {
-				return err
-			}
-			fmt.Fprintf(env.Log, "note: no %s split: %v\n", split, err)
-			continue
+			return fmt.Errorf("%s split: %w", split, err) // present but broken: never silently left out
 		}
 		st.Files = filesOf(env.InputDigests, string(split))
 		h.Splits[string(split)] = st

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -105,12 +106,38 @@ func ReadHandle(path string) (*Handle, error) {
 // Indices are the patch indices of each split that a view keeps.
 type Indices struct {
 	Splits map[string][]int `json:"splits"`
-	// Dropped counts, per split, how many patches the view removed.
+	// Dropped counts, per split, how many patches the view removed; Patches how many the split has.
 	Dropped map[string]int `json:"dropped,omitempty"`
+	Patches map[string]int `json:"patches,omitempty"`
+	// DroppedBy counts, per split and finding class, the patches the class removed (a patch removed
+	// by several classes counts under each); LeakPolicy is the audit's leak policy.
+	DroppedBy  map[string]map[string]int `json:"dropped_by,omitempty"`
+	LeakPolicy string                    `json:"leak_policy,omitempty"`
+}
+
+// emptyError explains why a view keeps no patch of split, with the numbers.
+func (ix *Indices) emptyError(path string, split pcam.Split, n int) error {
+	s := string(split)
+	if _, ok := ix.Splits[s]; !ok {
+		return fmt.Errorf("the view %s has no %s split (the audit did not see one); it cannot be used where the %s split is needed", path, split, split)
+	}
+	var parts []string
+	for class, k := range ix.DroppedBy[s] {
+		parts = append(parts, fmt.Sprintf("%s removes %d", class, k))
+	}
+	sort.Strings(parts)
+	why := ""
+	if len(parts) > 0 {
+		why = " (" + strings.Join(parts, ", ") + ")"
+	}
+	return fmt.Errorf("the clean view %s keeps none of the %d %s patches%s: exclude fewer classes in the data_audit stage, or change its leak_policy (now %q)",
+		path, n, split, why, ix.LeakPolicy)
 }
 
 // Open opens one split of the view and returns the indices to use: every index of a whole dataset,
-// or the view's kept indices (sorted). The caller closes the reader.
+// or the view's kept indices (sorted). A view that keeps no patch of a non-empty split is an error
+// that says how many patches each class removed, so that a stage needing the split fails up front
+// with the numbers. The caller closes the reader.
 func (v View) Open(split pcam.Split) (pcam.Reader, []int, error) {
 	r, err := pcam.OpenDir(v.Dir, v.Format, split)
 	if err != nil {
@@ -134,6 +161,10 @@ func (v View) Open(split pcam.Split) (pcam.Reader, []int, error) {
 		return nil, nil, fmt.Errorf("index lists %s are corrupt: %w", v.Indices, err)
 	}
 	idx := append([]int(nil), ix.Splits[string(split)]...)
+	if len(idx) == 0 && r.Len() > 0 {
+		r.Close()
+		return nil, nil, ix.emptyError(v.Indices, split, r.Len())
+	}
 	sort.Ints(idx)
 	for _, i := range idx {
 		if i < 0 || i >= r.Len() {

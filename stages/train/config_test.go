@@ -5,30 +5,14 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
-	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/stages/stagetest"
 )
 
 // config builds an evaluated train configuration: defaults plus the given attributes.
 func config(t *testing.T, set map[string]cty.Value) cty.Value {
-	t.Helper()
-	attrs := map[string]cty.Value{}
-	for _, a := range (Kind{}).Attrs() {
-		v, ok := set[a.Name]
-		if !ok {
-			v = a.Default
-			if v == cty.NilVal {
-				v = cty.NullVal(a.Type)
-			}
-		}
-		conv, err := convert.Convert(v, a.Type)
-		if err != nil {
-			t.Fatalf("%s: %v", a.Name, err)
-		}
-		attrs[a.Name] = conv
-	}
-	return cty.ObjectVal(attrs)
+	return stagetest.Config(t, Kind{}, set)
 }
 
 func TestDecode(t *testing.T) {

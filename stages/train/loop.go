@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,13 +139,13 @@ func (l *loop) epoch(ctx context.Context, train, valid *data) error {
 	bar := newProgress(l.env.Progress, l.env.Terminal, l.env.Node, e, l.opt.Epochs, (len(order)+l.opt.BatchSize-1)/l.opt.BatchSize)
 	for b := 1; ; b++ {
 		w := time.Now()
-		batch, err := stream.Next()
+		batch, ok, err := stream.Next()
 		wait += time.Since(w)
-		if errors.Is(err, io.EOF) {
-			break
-		}
 		if err != nil {
-			return fmt.Errorf("epoch %d, batch %d: reading data: %w", e, b, err)
+			return fmt.Errorf("epoch %d, batch %d: reading training data: %w", e, b, err)
+		}
+		if !ok {
+			break
 		}
 		augment(batch.Pix, l.opt.Flips, l.opt.Rotations, l.t.Rand())
 		loss, err := l.t.Step(batch.Pix, batch.Labels)
@@ -182,13 +181,13 @@ func (l *loop) validate(ctx context.Context, valid *data) (Epoch, error) {
 	var labels []uint8
 	var probs []float64
 	var lossSum float64
-	for {
-		batch, err := stream.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for b := 1; ; b++ {
+		batch, ok, err := stream.Next()
 		if err != nil {
-			return Epoch{}, err
+			return Epoch{}, fmt.Errorf("batch %d: reading validation data: %w", b, err)
+		}
+		if !ok {
+			break
 		}
 		loss, p, err := l.t.Evaluate(batch.Pix, batch.Labels)
 		if err != nil {
@@ -235,10 +234,9 @@ func (l *loop) log(row Epoch, seconds float64, images int, wait time.Duration) {
 
 // checkpoint updates the best checkpoint and early stopping, then writes the resume checkpoint.
 func (l *loop) checkpoint(row Epoch) error {
-	v := metricOf(row, l.opt.Monitor)
-	improvedBest := better(l.opt.Monitor, v, l.st.Best, 0)
+	improvedBest := l.betterBest(row)
 	if improvedBest {
-		l.st.Best, l.st.BestEpoch = v, row.Epoch
+		l.st.Best, l.st.BestEpoch = metricOf(row, l.opt.Monitor), row.Epoch
 	}
 	if l.opt.EarlyMetric != "" {
 		if l.improvedEarly(row) {
@@ -264,6 +262,21 @@ func (l *loop) checkpoint(row Epoch) error {
 		return fmt.Errorf("saving the checkpoint of epoch %d: %w", row.Epoch, err)
 	}
 	return nil
+}
+
+// betterBest reports whether row replaces the best epoch: its monitored metric is better, or equal
+// to the best with a strictly lower validation loss. The tie rule keeps a saturated metric (a
+// validation ROC-AUC of 1.0 from epoch 1 on) from pinning the best checkpoint to the first epoch
+// that reached it.
+func (l *loop) betterBest(row Epoch) bool {
+	v := metricOf(row, l.opt.Monitor)
+	if better(l.opt.Monitor, v, l.st.Best, 0) {
+		return true
+	}
+	if l.st.BestEpoch < 1 || v != l.st.Best {
+		return false
+	}
+	return row.ValLoss < l.st.History[l.st.BestEpoch-1].ValLoss
 }
 
 // improvedEarly reports whether the early-stopping metric improved on every earlier epoch.
