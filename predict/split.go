@@ -86,3 +86,24 @@ func Collect(ctx context.Context, src Source, preds []Predictor, opt Options, vi
 	}
 	return out, nil
 }
+
+// PredictSplit loads every checkpoint, predicts the split of view with each in one pass over the
+// data and closes them; Probs[m] holds checkpoint m's probabilities. visit, when not nil, sees
+// every batch (see Collect). Errors name the checkpoint or the data at fault.
+func PredictSplit(ctx context.Context, checkpoints []string, view dataset.View, split pcam.Split, opt Options, visit func(*Batch) error) (*Predictions, error) {
+	models, err := LoadAll(checkpoints)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, m := range models {
+			m.Close()
+		}
+	}()
+	src, err := OpenSplit(view, split)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	return Collect(ctx, src, Predictors(models), opt, visit)
+}

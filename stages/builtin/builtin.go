@@ -6,6 +6,7 @@ import (
 	"github.com/pcamflow/pcamflow/stages/command"
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
+	"github.com/pcamflow/pcamflow/stages/threshold"
 	"github.com/pcamflow/pcamflow/stages/train"
 )
 
@@ -16,5 +17,6 @@ func Registry() *stages.Registry {
 		dataset.New(),
 		dataaudit.New(),
 		train.New(),
+		threshold.New(),
 	)
 }

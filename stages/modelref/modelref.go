@@ -131,3 +131,20 @@ func seedLess(a, b string) bool {
 	}
 	return a < b
 }
+
+// View returns the dataset to predict on: explicit when it is a dataset reference (not null),
+// else the data the model was trained on when the reference says. The error says what to write.
+func (m Model) View(explicit cty.Value) (dataset.View, error) {
+	if !explicit.IsNull() {
+		v, err := dataset.ViewOf(explicit)
+		if err != nil {
+			return dataset.View{}, fmt.Errorf("dataset: %w", err)
+		}
+		return v, nil
+	}
+	if m.Dataset != nil {
+		return *m.Dataset, nil
+	}
+	return dataset.View{}, fmt.Errorf("dataset: the model reference does not say which data it was trained on; " +
+		"set dataset = dataset.NAME or data_audit.NAME.clean")
+}
