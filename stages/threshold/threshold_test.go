@@ -111,11 +111,6 @@ func modelVal(best string) cty.Value {
 func TestPrepareDiagnostics(t *testing.T) {
 	at := func(string) *hcl.Range { return &hcl.Range{Filename: "p.hcl"} }
 	ds := dataset.View{Kind: "dataset", Format: "pcam_h5", Dir: "d"}.Value()
-	noValid := filepath.Join(dir, "novalid")
-	if _, err := pcam.Synthesize(noValid, pcam.SynthOptions{Seed: 2, Train: 8, Test: 8, NoDefects: true}); err != nil {
-		t.Fatal(err)
-	}
-	noValidView := dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: noValid}.Value()
 	cases := map[string]struct {
 		set  map[string]cty.Value
 		want string
@@ -239,6 +234,11 @@ func TestExecuteBadInput(t *testing.T) {
 	if err := tr.SaveFile(small); err != nil {
 		t.Fatal(err)
 	}
+	noValid := filepath.Join(dir, "novalid")
+	if _, err := pcam.Synthesize(noValid, pcam.SynthOptions{Seed: 2, Train: 8, Test: 8, NoDefects: true}); err != nil {
+		t.Fatal(err)
+	}
+	noValidView := dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: noValid}.Value()
 	noValid := filepath.Join(dir, "novalid")
 	if _, err := pcam.Synthesize(noValid, pcam.SynthOptions{Seed: 2, Train: 8, Test: 8, NoDefects: true}); err != nil {
 		t.Fatal(err)
