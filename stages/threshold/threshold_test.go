@@ -239,11 +239,6 @@ func TestExecuteBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	noValidView := dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: noValid}.Value()
-	noValid := filepath.Join(dir, "novalid")
-	if _, err := pcam.Synthesize(noValid, pcam.SynthOptions{Seed: 2, Train: 8, Test: 8, NoDefects: true}); err != nil {
-		t.Fatal(err)
-	}
-	noValidView := dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: noValid}.Value()
 	cases := map[string]struct {
 		cfg  cty.Value
 		want string
