@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -100,4 +101,41 @@ func Quantile(sorted []float64, q float64) float64 {
 	}
 	f := pos - float64(i)
 	return sorted[i] + f*(sorted[i+1]-sorted[i])
+}
+
+// intervalJSON is the wire form of Interval: NaN (undefined) is written as null.
+type intervalJSON struct {
+	Value *float64 `json:"value"`
+	Lo    *float64 `json:"lo"`
+	Hi    *float64 `json:"hi"`
+	N     int      `json:"n"`
+}
+
+func nanToNil(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func nilToNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON writes the interval with null for an undefined (NaN) value or bound.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	return json.Marshal(intervalJSON{Value: nanToNil(iv.Value), Lo: nanToNil(iv.Lo), Hi: nanToNil(iv.Hi), N: iv.N})
+}
+
+// UnmarshalJSON reads null as NaN.
+func (iv *Interval) UnmarshalJSON(data []byte) error {
+	var w intervalJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*iv = Interval{Value: nilToNaN(w.Value), Lo: nilToNaN(w.Lo), Hi: nilToNaN(w.Hi), N: w.N}
+	return nil
 }

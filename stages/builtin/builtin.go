@@ -6,6 +6,7 @@ import (
 	"github.com/pcamflow/pcamflow/stages/command"
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
+	"github.com/pcamflow/pcamflow/stages/evaluate"
 	"github.com/pcamflow/pcamflow/stages/threshold"
 	"github.com/pcamflow/pcamflow/stages/train"
 )
@@ -18,5 +19,6 @@ func Registry() *stages.Registry {
 		dataaudit.New(),
 		train.New(),
 		threshold.New(),
+		evaluate.New(),
 	)
 }
