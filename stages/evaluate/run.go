@@ -72,8 +72,8 @@ type SeedMetrics struct {
 type Baseline struct {
 	Name string `json:"name"`
 	// Kind is "majority", "colour_logistic" or "model".
-	Kind      string  `json:"kind"`
-	Threshold float64 `json:"threshold"`
+	Kind      string    `json:"kind"`
+	Threshold float64   `json:"threshold"`
 	Metrics   MetricSet `json:"metrics"`
 	// ROCAUCDifference is the model's ROC-AUC minus the baseline's, with a paired bootstrap interval
 	// (the same resamples for both).
