@@ -73,15 +73,43 @@ func tissueLabel(seed uint64) uint8 {
 // renderTissue paints one synthetic H&E patch into dst (PatchBytes) from seed and returns its label
 // and whether tumour-like cells appear anywhere in the patch.
 func renderTissue(seed uint64, dst []byte, cv *canvas) (uint8, bool) {
+	return renderTissueIn(seed, dst, cv, false)
+}
+
+// Hard stain group parameters (SynthOptions.HardStainGroup = HardPaleHaematoxylin): a third of the
+// rendered patches, chosen per content seed, get faint haematoxylin (hGain scaled by hardHGain) and
+// a centre whose appearance disagrees with the label with probability hardSwap (a tumour centre
+// drawn with benign nuclei or the reverse), so a model cannot do well on them.
+const (
+	hardFraction = 1.0 / 3
+	hardHGain    = 0.3
+	hardSwap     = 0.4
+)
+
+// inHardGroup reports whether the plain patch rendered from seed belongs to the hard stain group.
+func inHardGroup(seed uint64) bool {
+	return float64(mix64(seed^0x68617264)>>11)/(1<<53) < hardFraction
+}
+
+// renderTissueIn is renderTissue for a patch that may belong to the hard stain group. Patches
+// outside the group are rendered exactly as renderTissue renders them.
+func renderTissueIn(seed uint64, dst []byte, cv *canvas, hard bool) (uint8, bool) {
 	r := newRNG(seed)
 	label := uint8(0)
 	if r.f() < 0.5 {
 		label = 1
 	}
 	st := newStyle(r)
-	cv.mask(r, st, label)
+	look := label // the label the centre's appearance follows
+	if hard {
+		st.hGain *= hardHGain
+		if newRNG(mix64(seed^0x73776170)).f() < hardSwap {
+			look ^= 1
+		}
+	}
+	cv.mask(r, st, look)
 	cv.stroma(r, st)
-	cv.nuclei(r, st, label)
+	cv.nuclei(r, st, look)
 	blur(&cv.h, &cv.t)
 	blur(&cv.e, &cv.t)
 	cv.compose(r, st, dst)
