@@ -18,10 +18,11 @@ type SynthOptions struct {
 	Test  int `json:"test"`
 	// NoDefects disables planting; the manifest then lists no defects.
 	NoDefects bool `json:"no_defects,omitempty"`
-	// HardStainGroup, when HardPaleHaematoxylin, renders a third of the patches (chosen per patch)
-	// with faint haematoxylin and a centre whose look disagrees with the label 40% of the time: a
-	// stain group made harder on purpose, so that an evaluation can be checked to name it the
-	// worst slice. Patches outside the group are byte-identical to a dataset without the option.
+	// HardStainGroup, when HardPaleHaematoxylin, makes a third of the patches (chosen per patch) a
+	// stain group that is harder on purpose: pale haematoxylin (half the nuclear stain, almost none
+	// elsewhere: the lowest haematoxylin density of the dataset), and a centre whose appearance contradicts the label
+	// (tumour-labelled centres look benign and the reverse), so an evaluation can be checked to name
+	// that group the worst slice. Other patches are byte-identical to a dataset without the option.
 	HardStainGroup string `json:"hard_stain_group,omitempty"`
 	// ChunkRows and Deflate choose the HDF5 storage of x (see WriteOptions).
 	ChunkRows int `json:"chunk_rows,omitempty"`

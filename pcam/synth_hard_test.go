@@ -7,7 +7,7 @@ import (
 
 // TestHardStainGroup checks the hard stain group: patches outside it are byte-identical to a
 // dataset without the option, about a third of the patches are in it, and they are paler in
-// haematoxylin (less dark, bluish pixels) on average.
+// haematoxylin (more red light passes) on average.
 func TestHardStainGroup(t *testing.T) {
 	plain, hard := SynthOptions{Seed: 5, Train: 300, Valid: 0, Test: 0, NoDefects: true}, SynthOptions{Seed: 5, Train: 300, NoDefects: true, HardStainGroup: HardPaleHaematoxylin}
 	members, err := HardStainMembers(hard, Train)
