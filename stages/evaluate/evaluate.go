@@ -91,6 +91,12 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 		outROC: {}, outPR: {}, outReliability: {}, outMontages: {}}}
 	// User slice files are inputs: editing one reruns the node.
 	task.Inputs = append(task.Inputs, c.userCSVs()...)
+	if cfg.GetAttr("model").IsWhollyKnown() && cfg.GetAttr("baselines").IsWhollyKnown() {
+		task.Inputs = append(task.Inputs, c.model.ProjectFiles()...)
+		for _, b := range c.refBaselines {
+			task.Inputs = append(task.Inputs, b.model.ProjectFiles()...)
+		}
+	}
 	return task, diags
 }
 
@@ -103,6 +109,10 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	view, err := c.model.View(env.Config.GetAttr("dataset"))
 	if err != nil {
 		return err
+	}
+	c.model = c.model.Abs(env.ProjectDir)
+	for i := range c.refBaselines {
+		c.refBaselines[i].model = c.refBaselines[i].model.Abs(env.ProjectDir)
 	}
 	e := &run{env: env, c: c}
 	return e.execute(ctx, view)

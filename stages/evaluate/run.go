@@ -207,6 +207,11 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 	if names[0] != "" {
 		rep.Model.Mode, rep.Model.Seeds = "ensemble", names[groups[0][0]:groups[0][1]]
 	}
+	defs, notes, err := buildSlices(&sliceInput{cfg: c, split: c.split, view: view, preds: preds, feats: feats, meta: meta, projectDir: env.ProjectDir})
+	if err != nil {
+		return err
+	}
+	rep.Notes = append(rep.Notes, notes...) // slices first: a bad slice file fails before the long work
 	main, err := metrics.NewScored(preds.Labels, probs, c.threshold, c.beta, c.bins)
 	if err != nil {
 		return err
@@ -233,11 +238,6 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 			rep.PerSeed = append(rep.PerSeed, SeedMetrics{Seed: name, Metrics: plain(s.Values(nil, nil))})
 		}
 	}
-	defs, notes, err := buildSlices(&sliceInput{cfg: c, split: c.split, view: view, preds: preds, feats: feats, meta: meta, projectDir: env.ProjectDir})
-	if err != nil {
-		return err
-	}
-	rep.Notes = append(rep.Notes, notes...)
 	if err := e.slices(rep, defs, preds.Labels, probs); err != nil {
 		return err
 	}

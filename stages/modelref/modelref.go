@@ -12,6 +12,7 @@ package modelref
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 
@@ -147,4 +148,35 @@ func (m Model) View(explicit cty.Value) (dataset.View, error) {
 	}
 	return dataset.View{}, fmt.Errorf("dataset: the model reference does not say which data it was trained on; " +
 		"set dataset = dataset.NAME or data_audit.NAME.clean")
+}
+
+// Abs returns m with relative checkpoint paths (a model object written by hand, such as
+// { kind = "model", best = "models/m.ckpt" }) made absolute against the project folder dir.
+func (m Model) Abs(dir string) Model {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	m.Checkpoint, m.Best = abs(m.Checkpoint), abs(m.Best)
+	seeds := make([]Seed, len(m.Seeds))
+	for i, s := range m.Seeds {
+		seeds[i] = Seed{Seed: s.Seed, Model: s.Model.Abs(dir)}
+	}
+	m.Seeds = seeds
+	return m
+}
+
+// ProjectFiles returns the relative (project) checkpoint paths predictions read: files written by
+// hand rather than outputs of a stage, which a kind lists as task inputs so that their content is
+// part of its cache key.
+func (m Model) ProjectFiles() []string {
+	var out []string
+	for _, p := range m.BestCheckpoints() {
+		if p != "" && !filepath.IsAbs(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

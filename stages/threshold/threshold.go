@@ -173,7 +173,13 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 			}
 		}
 	}
-	return &stages.Task{Outputs: map[string]stages.Output{outJSON: {}, outCurve: {}, outPlot: {}}}, diags
+	task := &stages.Task{Outputs: map[string]stages.Output{outJSON: {}, outCurve: {}, outPlot: {}}}
+	if mv := cfg.GetAttr("model"); mv.IsWhollyKnown() {
+		if m, err := modelref.Of(mv); err == nil {
+			task.Inputs = m.ProjectFiles()
+		}
+	}
+	return task, diags
 }
 
 // decode converts a wholly known configuration.
@@ -201,6 +207,7 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	if err != nil {
 		return err
 	}
+	c.model = c.model.Abs(env.ProjectDir)
 	view, err := c.model.View(env.Config.GetAttr("dataset"))
 	if err != nil {
 		return err
