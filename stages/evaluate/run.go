@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/pcamflow/pcamflow/metrics"
 	"github.com/pcamflow/pcamflow/pcam"
@@ -189,13 +190,19 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 	}
 	fmt.Fprintf(env.Log, "evaluate %s: %d patches of the %s split of %s, %d checkpoint(s)\n", env.Node, src.Len(), c.split, view.Dir, len(models))
 	var feats []Features
+	var measure time.Duration
+	start := time.Now()
 	preds, err := predict.Collect(ctx, src, predict.Predictors(models), predict.Options{BatchSize: c.batch}, func(b *predict.Batch) error {
+		t0 := time.Now()
 		feats = append(feats, measureBatch(b.Pix)...)
+		measure += time.Since(t0)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(env.Log, "timing: read and predicted %d patches with %d checkpoint(s) in %s (of which measuring slice features %s)\n",
+		len(preds.Labels), len(models), since(start), measure.Round(time.Millisecond))
 	probs := predict.Mean(preds.Probs[groups[0][0]:groups[0][1]])
 	rep := &Report{Node: env.Node, Split: string(c.split), Dataset: view.Dir, N: len(preds.Labels), Beta: c.beta,
 		Threshold: ThresholdInfo{Value: c.threshold, Source: c.thrSource},
@@ -216,10 +223,13 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 	if err != nil {
 		return err
 	}
+	start = time.Now()
 	baseScored, err := e.baselines(ctx, view, rep, preds, feats, groups)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(env.Log, "timing: baselines fitted and predicted in %s\n", since(start))
+	start = time.Now()
 	fmt.Fprintf(env.Log, "bootstrap: %d resamples of %d patches, model and %d baseline(s)\n", c.bootstrap, rep.N, len(baseScored))
 	var sets []MetricSet
 	var diffs []metrics.Interval
@@ -238,12 +248,23 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 			rep.PerSeed = append(rep.PerSeed, SeedMetrics{Seed: name, Metrics: plain(s.Values(nil, nil))})
 		}
 	}
+	fmt.Fprintf(env.Log, "timing: bootstrap of the model and baselines in %s\n", since(start))
+	start = time.Now()
 	if err := e.slices(rep, defs, preds.Labels, probs); err != nil {
 		return err
 	}
+	fmt.Fprintf(env.Log, "timing: %d slices with their bootstrap in %s\n", len(defs), since(start))
 	rep.Errors = topErrors(preds, probs, c.threshold, c.montage)
-	return e.write(rep, preds, probs, feats, defs, src)
+	start = time.Now()
+	if err := e.write(rep, preds, probs, feats, defs, src); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Log, "timing: outputs (report, plots, montages) written in %s\n", since(start))
+	return nil
 }
+
+// since is the time since t, rounded for the log.
+func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
 
 // plain returns the point metrics as a map.
 func plain(v metrics.Values) map[string]Num {
