@@ -167,3 +167,34 @@ func TestQuantileLikeNumPy(t *testing.T) {
 		t.Errorf("one defined value: %v %v %d", lo, hi, n)
 	}
 }
+
+// TestScoredSubsetUsesGlobalWeights checks that a subset's metrics under the weights of the whole
+// set equal a Scored built on the subset alone under the subset's own weights.
+func TestScoredSubsetUsesGlobalWeights(t *testing.T) {
+	labels, probs := randomProbs(rand.New(rand.NewPCG(5, 5)), 400, 20)
+	var idx []int
+	for i := 0; i < 400; i += 3 {
+		idx = append(idx, i)
+	}
+	sub, err := NewScoredSubset(labels, probs, idx, 0.4, 2, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, p := make([]uint8, len(idx)), make([]float64, len(idx))
+	for k, i := range idx {
+		l[k], p[k] = labels[i], probs[i]
+	}
+	alone, _ := NewScored(l, p, 0.4, 2, 10)
+	w, wl := make([]int32, 400), make([]int32, len(idx))
+	for b := range 4 {
+		ResampleWeights(w, 1, b)
+		for k, i := range idx {
+			wl[k] = w[i]
+		}
+		compareValues(t, "subset", sub.Values(w, nil), alone.Values(wl, nil))
+	}
+	compareValues(t, "subset, no weights", sub.Values(nil, nil), alone.Values(nil, nil))
+	if _, err := NewScoredSubset(labels, probs, []int{400}, 0.4, 2, 10); err == nil {
+		t.Error("an index out of range was accepted")
+	}
+}

@@ -17,6 +17,7 @@ cd "$work"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; $(uptime | sed 's/.*load/load/')"
 echo "preparing: synthetic dataset (32,768 test patches) and the MLP ..."
 ./pcamflow run bench.hcl -var bootstrap=0 >/dev/null
+grep -ho 'BLAS .*' .pcamflow/logs/*/train.mlp.log | head -1 | sed 's/^/model: /'
 for r in $(seq "$ROUNDS"); do
   for b in 2000 0; do
     /usr/bin/time -f "%e %M" -o time.txt ./pcamflow run bench.hcl -var "bootstrap=$b" --force evaluate.bench >run.txt

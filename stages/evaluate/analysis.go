@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"hash/fnv"
 	"math"
 	"runtime"
 
@@ -51,75 +50,60 @@ func pointSet(v metrics.Values) MetricSet {
 	return out
 }
 
-// resample is the result of one bootstrap resample: the metrics of the main predictions and of
-// every paired set of predictions.
-type resample struct {
-	main   metrics.Values
-	paired []metrics.Values
-}
-
-// evaluateSet computes the metrics of main and of every paired set (same samples, other
-// predictions) with bootstrap intervals on b resamples drawn from seed, and the paired intervals
-// of the ROC-AUC difference main − paired[k]. With b = 0 only point estimates are returned.
-func evaluateSet(main *metrics.Scored, paired []*metrics.Scored, b int, seed uint64) (MetricSet, []MetricSet, []metrics.Interval) {
-	mainPoint := main.Values(nil, nil)
-	sets := []MetricSet{pointSet(mainPoint)}
-	points := []metrics.Values{mainPoint}
-	for _, p := range paired {
-		v := p.Values(nil, nil)
-		points = append(points, v)
-		sets = append(sets, pointSet(v))
-	}
-	diffs := make([]metrics.Interval, len(paired))
-	for k := range paired {
-		diffs[k] = metrics.Interval{Value: mainPoint.ROCAUC - points[k+1].ROCAUC, Lo: math.NaN(), Hi: math.NaN()}
+// bootstrapSets evaluates every set of predictions (the model, the baselines, the slices: all
+// over the same n patches, a slice through NewScoredSubset) on b resamples of the n patches drawn
+// from seed. Every set sees the same resamples, so differences between sets are paired. It
+// returns the point metrics of every set and, per resample, the metrics of every set.
+func bootstrapSets(n int, sets []*metrics.Scored, b int, seed uint64) ([]metrics.Values, [][]metrics.Values) {
+	points := make([]metrics.Values, len(sets))
+	for k, s := range sets {
+		points[k] = s.Values(nil, nil)
 	}
 	if b <= 0 {
-		return sets[0], sets[1:], diffs
+		return points, nil
 	}
 	scratch := make([]metrics.Scratch, runtime.GOMAXPROCS(0))
-	res := metrics.Bootstrap(main.Len(), b, seed, func(worker int, w []int32) resample {
-		r := resample{main: main.Values(w, &scratch[worker])}
-		for _, p := range paired {
-			r.paired = append(r.paired, p.Values(w, &scratch[worker]))
+	res := metrics.Bootstrap(n, b, seed, func(worker int, w []int32) []metrics.Values {
+		out := make([]metrics.Values, len(sets))
+		for k, s := range sets {
+			out[k] = s.Values(w, &scratch[worker])
 		}
-		return r
+		return out
 	})
-	col := make([]float64, b)
-	fill := func(set MetricSet, get func(r resample) metrics.Values) {
-		for _, n := range metricNames {
-			for i, r := range res {
-				col[i] = valueOf(get(r), n)
-			}
-			iv := set[n]
-			iv.Lo, iv.Hi, iv.N = metrics.PercentileInterval(col, Level)
-			set[n] = iv
-		}
+	return points, res
+}
+
+// intervals returns set k's metrics with their percentile intervals over the resamples res.
+func intervals(points []metrics.Values, res [][]metrics.Values, k int) MetricSet {
+	set := pointSet(points[k])
+	if len(res) == 0 {
+		return set
 	}
-	fill(sets[0], func(r resample) metrics.Values { return r.main })
-	for k := range paired {
-		fill(sets[k+1], func(r resample) metrics.Values { return r.paired[k] })
+	col := make([]float64, len(res))
+	for _, n := range metricNames {
 		for i, r := range res {
-			col[i] = r.main.ROCAUC - r.paired[k].ROCAUC
+			col[i] = valueOf(r[k], n)
 		}
-		diffs[k].Lo, diffs[k].Hi, diffs[k].N = metrics.PercentileInterval(col, Level)
+		iv := set[n]
+		iv.Lo, iv.Hi, iv.N = metrics.PercentileInterval(col, Level)
+		set[n] = iv
 	}
-	return sets[0], sets[1:], diffs
+	return set
 }
 
-// seedFor derives the bootstrap seed of one group of samples from the pipeline seed and a name,
-// so every slice has its own resamples and adding a slice changes no other.
-func seedFor(seed int64, name string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return uint64(seed) ^ h.Sum64()
+// aucDifference returns the ROC-AUC of set a minus that of set b with its paired interval.
+func aucDifference(points []metrics.Values, res [][]metrics.Values, a, b int) metrics.Interval {
+	iv := metrics.Interval{Value: points[a].ROCAUC - points[b].ROCAUC, Lo: math.NaN(), Hi: math.NaN()}
+	if len(res) == 0 {
+		return iv
+	}
+	col := make([]float64, len(res))
+	for i, r := range res {
+		col[i] = r[a].ROCAUC - r[b].ROCAUC
+	}
+	iv.Lo, iv.Hi, iv.N = metrics.PercentileInterval(col, Level)
+	return iv
 }
 
-// subset returns labels and probabilities of the samples at idx.
-func subset(labels []uint8, probs []float64, idx []int) ([]uint8, []float64) {
-	l, p := make([]uint8, len(idx)), make([]float64, len(idx))
-	for k, i := range idx {
-		l[k], p[k] = labels[i], probs[i]
-	}
-	return l, p
-}
+// bootstrapSeed derives the resampling seed from the pipeline seed.
+func bootstrapSeed(seed int64) uint64 { return uint64(seed) ^ 0x6576616c75617465 }

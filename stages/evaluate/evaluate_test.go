@@ -12,6 +12,7 @@ import (
 	"github.com/pcamflow/pcamflow/pcam"
 	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/stages/dataset"
+	"github.com/pcamflow/pcamflow/stages/stagetest"
 )
 
 // TestDeterministic runs the same evaluation twice with different batch sizes: every output is
@@ -28,9 +29,7 @@ func TestDeterministic(t *testing.T) {
 		tinyCheckpoint(t, p, uint64(s[0]))
 		seeds[s] = modelVal(p)
 	}
-	agg := modelVal(seeds["1"].GetAttr("best").AsString()).AsValueMap()
-	agg["seeds"], agg["best_seed"] = cty.ObjectVal(seeds), cty.StringVal("1")
-	base := map[string]cty.Value{"model": cty.ObjectVal(agg), "dataset": dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: data}.Value(),
+	base := map[string]cty.Value{"model": stagetest.Seeds("1", seeds), "dataset": dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: data}.Value(),
 		"bootstrap": cty.NumberIntVal(100), "min_slice_count": cty.NumberIntVal(20),
 		"baselines": cty.ObjectVal(map[string]cty.Value{"majority": cty.True, "colour_logistic": cty.True, "other": seeds["2"]})}
 	var outs []map[string]string

@@ -11,29 +11,14 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/stages/stagetest"
 )
 
 // cfgOf builds a configuration from attribute values over the kind's defaults.
-func cfgOf(set map[string]cty.Value) cty.Value {
-	v := map[string]cty.Value{}
-	for _, a := range (Kind{}).Attrs() {
-		d := a.Default
-		if d == cty.NilVal {
-			d = cty.NullVal(a.Type)
-		}
-		v[a.Name] = d
-	}
-	for k, x := range set {
-		v[k] = x
-	}
-	return cty.ObjectVal(v)
-}
+func cfgOf(set map[string]cty.Value) cty.Value { return stagetest.Config(Kind{}, set) }
 
 // modelVal is the exposed value of a one-seed model.
-func modelVal(best string) cty.Value {
-	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("model"), "checkpoint": cty.StringVal(best), "best": cty.StringVal(best),
-		"history": cty.StringVal(""), "metrics": cty.StringVal("")})
-}
+func modelVal(best string) cty.Value { return stagetest.Model(best) }
 
 // execute runs the kind with outputs in a fresh folder.
 func execute(t *testing.T, cfg cty.Value) (*stages.Env, error) {

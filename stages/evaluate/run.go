@@ -206,7 +206,7 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 	probs := predict.Mean(preds.Probs[groups[0][0]:groups[0][1]])
 	rep := &Report{Node: env.Node, Split: string(c.split), Dataset: view.Dir, N: len(preds.Labels), Beta: c.beta,
 		Threshold: ThresholdInfo{Value: c.threshold, Source: c.thrSource},
-		Bootstrap: BootstrapInfo{Resamples: c.bootstrap, Seed: env.Seed, Level: Level, Method: "percentile; resamples drawn with replacement from the evaluated patches, seeded by the pipeline seed"}}
+		Bootstrap: BootstrapInfo{Resamples: c.bootstrap, Seed: env.Seed, Level: Level, Method: "percentile; each resample draws n patches with replacement (seeded by the pipeline seed); the model, baselines and slices share the resamples"}}
 	for _, y := range preds.Labels {
 		rep.Positives += int(y)
 	}
@@ -229,15 +229,24 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 		return err
 	}
 	fmt.Fprintf(env.Log, "timing: baselines fitted and predicted in %s\n", since(start))
-	start = time.Now()
-	fmt.Fprintf(env.Log, "bootstrap: %d resamples of %d patches, model and %d baseline(s)\n", c.bootstrap, rep.N, len(baseScored))
-	var sets []MetricSet
-	var diffs []metrics.Interval
-	rep.Metrics, sets, diffs = evaluateSet(main, baseScored, c.bootstrap, seedFor(env.Seed, "all"))
-	for k := range rep.Baselines {
-		rep.Baselines[k].Metrics, rep.Baselines[k].ROCAUCDifference = sets[k], diffs[k]
+	sliceSets := make([]*metrics.Scored, len(defs))
+	for k, d := range defs {
+		if sliceSets[k], err = metrics.NewScoredSubset(preds.Labels, probs, d.idx, c.threshold, c.beta, c.bins); err != nil {
+			return fmt.Errorf("slice %s: %w", d.ID(), err)
+		}
 	}
-	rep.Confusion = main.Values(nil, nil).Confusion
+	sets := append(append([]*metrics.Scored{main}, baseScored...), sliceSets...)
+	fmt.Fprintf(env.Log, "bootstrap: %d resamples of the %d patches, evaluated for the model, %d baseline(s) and %d slices\n",
+		c.bootstrap, rep.N, len(baseScored), len(defs))
+	start = time.Now()
+	points, res := bootstrapSets(rep.N, sets, c.bootstrap, bootstrapSeed(env.Seed))
+	fmt.Fprintf(env.Log, "timing: bootstrap in %s\n", since(start))
+	rep.Metrics = intervals(points, res, 0)
+	for k := range rep.Baselines {
+		rep.Baselines[k].Metrics = intervals(points, res, 1+k)
+		rep.Baselines[k].ROCAUCDifference = aucDifference(points, res, 0, 1+k)
+	}
+	rep.Confusion = points[0].Confusion
 	rep.Calibration = metrics.Calibration(preds.Labels, probs, c.bins)
 	if len(rep.Model.Seeds) > 1 {
 		for k, name := range rep.Model.Seeds {
@@ -248,12 +257,7 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 			rep.PerSeed = append(rep.PerSeed, SeedMetrics{Seed: name, Metrics: plain(s.Values(nil, nil))})
 		}
 	}
-	fmt.Fprintf(env.Log, "timing: bootstrap of the model and baselines in %s\n", since(start))
-	start = time.Now()
-	if err := e.slices(rep, defs, preds.Labels, probs); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Log, "timing: %d slices with their bootstrap in %s\n", len(defs), since(start))
+	e.slices(rep, defs, points[1+len(baseScored):], func(k int) MetricSet { return intervals(points, res, 1+len(baseScored)+k) })
 	rep.Errors = topErrors(preds, probs, c.threshold, c.montage)
 	start = time.Now()
 	if err := e.write(rep, preds, probs, feats, defs, src); err != nil {
@@ -329,26 +333,21 @@ func (e *run) baselines(ctx context.Context, view dataset.View, rep *Report, pre
 	return out, nil
 }
 
-// slices computes every slice's metrics with intervals and names the worst eligible slice.
-func (e *run) slices(rep *Report, defs []sliceDef, labels []uint8, probs []float64) error {
+// slices fills every slice's metrics (point values points[k], intervals from set(k)) and names
+// the worst eligible slice.
+func (e *run) slices(rep *Report, defs []sliceDef, points []metrics.Values, set func(k int) MetricSet) {
 	c := e.c
 	rep.Worst = Worst{By: c.worstBy, MinCount: c.minCount, Value: Num(math.NaN()), Lo: Num(math.NaN()), Hi: Num(math.NaN())}
 	worst := -1
-	for _, d := range defs {
-		l, p := subset(labels, probs, d.idx)
-		s, err := metrics.NewScored(l, p, c.threshold, c.beta, c.bins)
-		if err != nil {
-			return fmt.Errorf("slice %s: %w", d.ID(), err)
-		}
-		set, _, _ := evaluateSet(s, nil, c.bootstrap, seedFor(e.env.Seed, d.ID()))
-		v := s.Values(nil, nil)
-		sl := Slice{Slice: d.ID(), Family: d.Family, Name: d.Name, Rule: d.Rule, Count: len(d.idx), Metrics: set,
+	for k, d := range defs {
+		v := points[k]
+		sl := Slice{Slice: d.ID(), Family: d.Family, Name: d.Name, Rule: d.Rule, Count: len(d.idx), Metrics: set(k),
 			FalseNegatives: v.Confusion.FN, FalsePositives: v.Confusion.FP}
 		sl.Positives = v.Confusion.TP + v.Confusion.FN
 		sl.ErrorRate = float64(sl.FalseNegatives+sl.FalsePositives) / float64(sl.Count)
 		sl.Eligible = sl.Count >= c.minCount && sl.Positives > 0 && sl.Positives < sl.Count
 		rep.Slices = append(rep.Slices, sl)
-		m := set[c.worstBy].Value
+		m := sl.Metrics[c.worstBy].Value
 		if !sl.Eligible || math.IsNaN(m) {
 			continue
 		}
@@ -363,7 +362,6 @@ func (e *run) slices(rep *Report, defs []sliceDef, labels []uint8, probs []float
 	} else if len(defs) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("no slice has at least %d patches of both classes: none is named the worst", c.minCount))
 	}
-	return nil
 }
 
 // worse reports whether metric value a is worse than b.

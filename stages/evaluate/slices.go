@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,11 +125,7 @@ func groupBy(family, rule string, n int, key func(i int) string) []sliceDef {
 			groups[k] = append(groups[k], i)
 		}
 	}
-	names := make([]string, 0, len(groups))
-	for k := range groups {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(groups))
 	out := make([]sliceDef, len(names))
 	for j, k := range names {
 		out[j] = sliceDef{Family: family, Name: k, Rule: rule, idx: groups[k]}
@@ -316,13 +313,8 @@ func (in *sliceInput) byCSV(family, path string) ([]sliceDef, error) {
 		firstLine[i] = line
 		groups[name] = append(groups[name], i)
 	}
-	names := make([]string, 0, len(groups))
-	for n := range groups {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var out []sliceDef
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
 		idx := groups[n]
 		sort.Ints(idx)
 		out = append(out, sliceDef{Family: family, Name: n, Rule: filepath.Base(path), idx: idx})

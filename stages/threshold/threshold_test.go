@@ -18,6 +18,7 @@ import (
 	"github.com/pcamflow/pcamflow/pcam"
 	"github.com/pcamflow/pcamflow/stages"
 	"github.com/pcamflow/pcamflow/stages/dataset"
+	"github.com/pcamflow/pcamflow/stages/stagetest"
 )
 
 // bruteForce evaluates the method at every distinct score with ConfusionAt (no curve, no sort
@@ -88,25 +89,9 @@ func TestChooseEqualsBruteForce(t *testing.T) {
 }
 
 // cfgOf builds a configuration object from attribute values over the kind's defaults.
-func cfgOf(set map[string]cty.Value) cty.Value {
-	v := map[string]cty.Value{}
-	for _, a := range (Kind{}).Attrs() {
-		d := a.Default
-		if d == cty.NilVal {
-			d = cty.NullVal(a.Type)
-		}
-		v[a.Name] = d
-	}
-	for k, x := range set {
-		v[k] = x
-	}
-	return cty.ObjectVal(v)
-}
+func cfgOf(set map[string]cty.Value) cty.Value { return stagetest.Config(Kind{}, set) }
 
-func modelVal(best string) cty.Value {
-	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("model"), "checkpoint": cty.StringVal(best), "best": cty.StringVal(best),
-		"history": cty.StringVal(""), "metrics": cty.StringVal("")})
-}
+func modelVal(best string) cty.Value { return stagetest.Model(best) }
 
 func TestPrepareDiagnostics(t *testing.T) {
 	at := func(string) *hcl.Range { return &hcl.Range{Filename: "p.hcl"} }
@@ -162,9 +147,7 @@ func fixture(t *testing.T) (dir string, view cty.Value, seeds cty.Value) {
 		}
 		members[s] = modelVal(p)
 	}
-	agg := modelVal(members["2"].GetAttr("best").AsString()).AsValueMap()
-	agg["seeds"], agg["best_seed"] = cty.ObjectVal(members), cty.StringVal("2")
-	return dir, dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: data}.Value(), cty.ObjectVal(agg)
+	return dir, dataset.View{Kind: "dataset", Format: pcam.FormatH5, Dir: data}.Value(), stagetest.Seeds("2", members)
 }
 
 func execute(t *testing.T, cfg cty.Value) (*stages.Env, error) {
