@@ -218,7 +218,7 @@ func (e *run) execute(ctx context.Context, view dataset.View) error {
 	if err != nil {
 		return err
 	}
-	rep.Notes = append(rep.Notes, notes...) // slices first: a bad slice file fails before the long work
+	rep.Notes = append(rep.Notes, notes...) // slices before baselines and bootstrap: a bad slice file fails early
 	main, err := metrics.NewScored(preds.Labels, probs, c.threshold, c.beta, c.bins)
 	if err != nil {
 		return err
