@@ -84,9 +84,6 @@ func Of(v cty.Value) (Model, error) {
 	return m, nil
 }
 
-// Known reports whether v can be decoded now (it holds no unknown value).
-func Known(v cty.Value) bool { return v.IsWhollyKnown() }
-
 // Members returns the models predictions average over: every seed's model for a reference with
 // seeds, else the model itself. Their seed names are returned alongside ("" for a single model).
 func (m Model) Members() (names []string, models []Model) {
