@@ -3,19 +3,17 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/pcamflow/pcamflow/model"
-	"github.com/pcamflow/pcamflow/pcam"
+	"github.com/pcamflow/pcamflow/predict"
 )
 
 // maxInferBatch bounds --batch (65,536 patches are 1.7 GiB of pixels).
-const maxInferBatch = 1 << 16
+const maxInferBatch = predict.MaxBatch
 
 // inferHelp is the description printed by `pcamflow infer -h`.
 const inferHelp = `Predicts the probability of tumour tissue in the centre of each 96x96 RGB patch with a model
@@ -83,36 +81,39 @@ func parseInferArgs(e *env, args []string) (*inferOptions, int) {
 	return o, exitOK
 }
 
-// cmdInfer implements `pcamflow infer`.
+// cmdInfer implements `pcamflow infer`: flags, output file and messages; reading and predicting
+// are package predict's.
 func cmdInfer(ctx context.Context, e *env, args []string) int {
 	o, code := parseInferArgs(e, args)
 	if o == nil {
 		return code
 	}
 	start := time.Now()
-	t, err := loadInferModel(o.model)
+	m, err := predict.Load(o.model)
 	if err != nil {
 		return e.inferFail(err)
 	}
-	srcs, err := openSources(o.inputs)
+	defer m.Close()
+	srcs, err := predict.Open(o.inputs)
 	if err != nil {
 		return e.inferFail(err)
 	}
-	defer closeSources(srcs)
+	defer predict.CloseAll(srcs)
+	copt := predict.CSVOptions{BatchSize: o.batch, Threshold: o.threshold.v, HasThreshold: o.threshold.set}
 	var rows int
-	predict := func(w io.Writer) error {
+	write := func(w io.Writer) error {
 		var err error
-		rows, err = writePredictions(ctx, t, srcs, o, w)
+		rows, err = predict.WriteCSV(ctx, w, srcs, m, copt)
 		return err
 	}
 	if o.out == "" {
 		bw := bufio.NewWriterSize(e.stdout, 1<<16)
-		err = predict(bw)
+		err = write(bw)
 		if ferr := bw.Flush(); err == nil {
 			err = ferr
 		}
 	} else {
-		err = model.WriteFileAtomic(o.out, func(w *bufio.Writer) error { return predict(w) })
+		err = model.WriteFileAtomic(o.out, func(w *bufio.Writer) error { return write(w) })
 	}
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintln(e.stderr, "pcamflow: infer: interrupted")
@@ -134,80 +135,4 @@ func cmdInfer(ctx context.Context, e *env, args []string) int {
 func (e *env) inferFail(err error) int {
 	fmt.Fprintf(e.stderr, "pcamflow: infer: %v\n", err)
 	return exitFailure
-}
-
-// loadInferModel opens a checkpoint and checks that the model takes PCAM patches.
-func loadInferModel(path string) (*model.Trainer, error) {
-	t, err := model.LoadTrainerFile(path)
-	if err != nil {
-		return nil, err
-	}
-	in := t.Config().Input
-	if in.Height != pcam.Height || in.Width != pcam.Width || in.Channels != pcam.Channels {
-		return nil, fmt.Errorf("model %s takes %dx%dx%d images; PCAM patches are %dx%dx%d", path, in.Height, in.Width,
-			in.Channels, pcam.Height, pcam.Width, pcam.Channels)
-	}
-	return t, nil
-}
-
-// writePredictions predicts every patch of srcs in batches and writes the CSV to w. It returns
-// the number of data rows written.
-func writePredictions(ctx context.Context, t *model.Trainer, srcs []patchSource, o *inferOptions, w io.Writer) (int, error) {
-	cw := csv.NewWriter(w)
-	header := []string{"input", "index", "id", "probability"}
-	if o.threshold.set {
-		header = append(header, "label")
-	}
-	if err := cw.Write(header); err != nil {
-		return 0, err
-	}
-	pix := make([]byte, 0, o.batch*pcam.PatchBytes)
-	rows := 0
-	for _, s := range srcs {
-		for start := 0; start < s.Len(); start += o.batch {
-			if err := ctx.Err(); err != nil {
-				return rows, err
-			}
-			k := min(o.batch, s.Len()-start)
-			pix = pix[:k*pcam.PatchBytes]
-			if err := s.Read(start, pix); err != nil {
-				return rows, err
-			}
-			probs, err := t.Predict(pix)
-			if err != nil {
-				in, idx := s.Where(start)
-				return rows, fmt.Errorf("predicting the patches of %s from index %d: %w", in, idx, err)
-			}
-			if err := writeBatch(cw, s, start, pix, probs, o.threshold); err != nil {
-				return rows, err
-			}
-			rows += k
-		}
-	}
-	cw.Flush()
-	return rows, cw.Error()
-}
-
-// writeBatch writes the CSV rows of one predicted batch. A probability that is not finite (a
-// diverged model) is an error naming the patch.
-func writeBatch(cw *csv.Writer, s patchSource, start int, pix []byte, probs []float64, thr thresholdFlag) error {
-	for i, p := range probs {
-		in, idx := s.Where(start + i)
-		if math.IsNaN(p) || math.IsInf(p, 0) {
-			return fmt.Errorf("the model's output for %s index %d is %v: its weights are not finite (a diverged run?)", in, idx, p)
-		}
-		rec := []string{in, strconv.Itoa(idx), pcam.KaggleID(pix[i*pcam.PatchBytes : (i+1)*pcam.PatchBytes]),
-			strconv.FormatFloat(p, 'f', -1, 64)}
-		if thr.set {
-			label := "0"
-			if p >= thr.v {
-				label = "1"
-			}
-			rec = append(rec, label)
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -18,12 +18,21 @@ type SynthOptions struct {
 	Test  int `json:"test"`
 	// NoDefects disables planting; the manifest then lists no defects.
 	NoDefects bool `json:"no_defects,omitempty"`
+	// HardStainGroup, when HardPaleHaematoxylin, makes a third of the patches (chosen per patch) a
+	// stain group that is harder on purpose: pale haematoxylin (half the nuclear stain, almost none
+	// elsewhere: the lowest haematoxylin density of the dataset), and a centre whose appearance contradicts the label
+	// (tumour-labelled centres look benign and the reverse), so an evaluation can be checked to name
+	// that group the worst slice. Other patches are byte-identical to a dataset without the option.
+	HardStainGroup string `json:"hard_stain_group,omitempty"`
 	// ChunkRows and Deflate choose the HDF5 storage of x (see WriteOptions).
 	ChunkRows int `json:"chunk_rows,omitempty"`
 	Deflate   int `json:"deflate,omitempty"`
 	// Workers is the number of rendering goroutines (0: GOMAXPROCS). Output does not depend on it.
 	Workers int `json:"-"`
 }
+
+// HardPaleHaematoxylin is the hard stain group SynthOptions.HardStainGroup accepts.
+const HardPaleHaematoxylin = "pale_haematoxylin"
 
 // synthBatch is the number of patches rendered per work item.
 const synthBatch = 256
@@ -33,6 +42,9 @@ const synthBatch = 256
 // every planted defect. Patches are rendered in parallel with one seeded generator per patch, so the
 // bytes depend only on the options (not on Workers); memory stays bounded by a few batches.
 func Synthesize(dir string, opt SynthOptions) (*Manifest, error) {
+	if opt.HardStainGroup != "" && opt.HardStainGroup != HardPaleHaematoxylin {
+		return nil, fmt.Errorf("synthesize: hard stain group %q is not %q", opt.HardStainGroup, HardPaleHaematoxylin)
+	}
 	if opt.Train < 0 || opt.Valid < 0 || opt.Test < 0 || opt.Train+opt.Valid+opt.Test == 0 {
 		return nil, fmt.Errorf("synthesize: split sizes %d/%d/%d: need non-negative sizes, not all zero", opt.Train, opt.Valid, opt.Test)
 	}

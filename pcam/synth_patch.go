@@ -39,7 +39,7 @@ func (g *generator) labelOf(ref PatchRef) uint8 {
 func (g *generator) render(s Split, i int, dst []byte, cv *canvas) (uint8, bool) {
 	sl, ok := g.plan.slots[s][i]
 	if !ok {
-		return renderTissue(g.contentSeed(PatchRef{s, i}), dst, cv)
+		return g.renderTissue(g.contentSeed(PatchRef{s, i}), dst, cv)
 	}
 	switch sl.kind {
 	case slotBlank:
@@ -51,11 +51,11 @@ func (g *generator) render(s Split, i int, dst []byte, cv *canvas) (uint8, bool)
 		clear(dst)
 		return 0, false
 	case slotSaturated:
-		l, t := renderTissue(g.contentSeed(PatchRef{s, i}), dst, cv)
+		l, t := g.renderTissue(g.contentSeed(PatchRef{s, i}), dst, cv)
 		saturate(dst)
 		return l, t
 	}
-	l, t := renderTissue(g.contentSeed(sl.src), dst, cv)
+	l, t := g.renderTissue(g.contentSeed(sl.src), dst, cv)
 	if sl.conflict {
 		l ^= 1
 	}
@@ -63,6 +63,40 @@ func (g *generator) render(s Split, i int, dst []byte, cv *canvas) (uint8, bool)
 		g.transform(s, i, sl.transform, dst)
 	}
 	return l, t
+}
+
+// renderTissue renders a plain patch from its content seed, in the hard stain group when the
+// options ask for one and the seed falls in it.
+func (g *generator) renderTissue(seed uint64, dst []byte, cv *canvas) (uint8, bool) {
+	return renderTissueIn(seed, dst, cv, g.hard(seed))
+}
+
+// hard reports whether the patch rendered from seed is in the hard stain group.
+func (g *generator) hard(seed uint64) bool {
+	return g.opt.HardStainGroup != "" && inHardGroup(seed)
+}
+
+// HardStainMembers returns, for a dataset generated with opt, whether patch index of split was
+// rendered in the hard stain group (always false without the option). Copies of a train patch
+// (planted duplicates) follow their source.
+func HardStainMembers(opt SynthOptions, split Split) ([]bool, error) {
+	p, err := newPlan(opt)
+	if err != nil {
+		return nil, err
+	}
+	g := &generator{opt: opt, plan: p}
+	out := make([]bool, p.counts[split])
+	for i := range out {
+		ref := PatchRef{split, i}
+		sl, ok := p.slots[split][i]
+		switch {
+		case !ok || sl.kind == slotSaturated:
+			out[i] = g.hard(g.contentSeed(ref))
+		case sl.kind == slotExact || sl.kind == slotNear:
+			out[i] = g.hard(g.contentSeed(sl.src))
+		}
+	}
+	return out, nil
 }
 
 // transform applies a near-duplicate transform in place. When the result happens to equal the source
@@ -223,6 +257,18 @@ func (g *generator) manifest() *Manifest {
 	}
 	if len(g.plan.sharedWSI) > 0 {
 		m.add(Defect{Kind: DefectSharedWSI, Index: -1, WSI: g.sharedWSI, Splits: []Split{Train, Test}})
+	}
+	if g.opt.HardStainGroup != "" {
+		n := 0
+		for _, s := range Splits {
+			members, _ := HardStainMembers(g.opt, s)
+			for _, h := range members {
+				if h {
+					n++
+				}
+			}
+		}
+		m.Summary["hard_stain_group"] = n
 	}
 	return m
 }

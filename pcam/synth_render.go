@@ -60,6 +60,7 @@ type style struct {
 	coverage     float32
 	nucFrac      float32
 	tumourOut    bool
+	paleTint     bool // the hard stain group: almost no haematoxylin tint outside the nuclei
 }
 
 // tissueLabel returns the label renderTissue(seed) will produce, without rendering.
@@ -73,15 +74,44 @@ func tissueLabel(seed uint64) uint8 {
 // renderTissue paints one synthetic H&E patch into dst (PatchBytes) from seed and returns its label
 // and whether tumour-like cells appear anywhere in the patch.
 func renderTissue(seed uint64, dst []byte, cv *canvas) (uint8, bool) {
+	return renderTissueIn(seed, dst, cv, false)
+}
+
+// Hard stain group (SynthOptions.HardStainGroup = HardPaleHaematoxylin): a third of the patches,
+// chosen by a hash of the content seed, are stained pale with haematoxylin (half the nuclear stain
+// and a tenth of the faint tint of stroma and cytoplasm: the lowest haematoxylin density of the
+// dataset) and get a centre whose appearance contradicts the label: tumour-labelled centres
+// are drawn with benign nuclei and benign centres with tumour nuclei. A model trained on typical
+// patches therefore scores below chance on them, whatever its skill elsewhere.
+const (
+	hardFraction = 1.0 / 3
+	hardTint     = 0.1  // the group's stroma haematoxylin tint, relative to a typical patch
+	hardNuclei   = 0.35 // the group's nuclear haematoxylin, relative to a typical patch
+)
+
+// inHardGroup reports whether the plain patch rendered from seed belongs to the hard stain group.
+func inHardGroup(seed uint64) bool {
+	return float64(mix64(seed^0x68617264)>>11)/(1<<53) < hardFraction
+}
+
+// renderTissueIn is renderTissue for a patch that may be in the hard stain group. Patches outside
+// the group are rendered exactly as renderTissue renders them.
+func renderTissueIn(seed uint64, dst []byte, cv *canvas, hard bool) (uint8, bool) {
 	r := newRNG(seed)
 	label := uint8(0)
 	if r.f() < 0.5 {
 		label = 1
 	}
 	st := newStyle(r)
-	cv.mask(r, st, label)
+	look := label // the label the centre's appearance follows
+	if hard {
+		st.paleTint = true
+		st.hGain *= hardNuclei
+		look ^= 1
+	}
+	cv.mask(r, st, look)
 	cv.stroma(r, st)
-	cv.nuclei(r, st, label)
+	cv.nuclei(r, st, look)
 	blur(&cv.h, &cv.t)
 	blur(&cv.e, &cv.t)
 	cv.compose(r, st, dst)
@@ -267,6 +297,9 @@ func (cv *canvas) stroma(r *rng, st style) {
 	valueNoise(r, 31, 0.2, &cv.t)
 	base := st.eGain * r.u(0.4, 0.85)
 	tint := st.hGain * r.u(0.12, 0.32)
+	if st.paleTint {
+		tint *= hardTint
+	}
 	if st.kind == lymphoid {
 		tint *= 1.6
 	}

@@ -6,6 +6,8 @@ import (
 	"github.com/pcamflow/pcamflow/stages/command"
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
+	"github.com/pcamflow/pcamflow/stages/evaluate"
+	"github.com/pcamflow/pcamflow/stages/threshold"
 	"github.com/pcamflow/pcamflow/stages/train"
 )
 
@@ -17,6 +19,8 @@ func Kinds() []stages.Kind {
 		dataset.New(),
 		dataaudit.New(),
 		train.New(),
+		threshold.New(),
+		evaluate.New(),
 	}
 }
 

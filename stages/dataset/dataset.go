@@ -39,7 +39,8 @@ func (Kind) Doc() string {
 
 var synthType = cty.ObjectWithOptionalAttrs(map[string]cty.Type{
 	"train": cty.Number, "valid": cty.Number, "test": cty.Number, "seed": cty.Number, "defects": cty.Bool,
-}, []string{"train", "valid", "test", "seed", "defects"})
+	"hard_stain_group": cty.String,
+}, []string{"train", "valid", "test", "seed", "defects", "hard_stain_group"})
 
 // Attrs implements stages.Kind.
 func (Kind) Attrs() []stages.Attr {
@@ -51,7 +52,7 @@ func (Kind) Attrs() []stages.Attr {
 		{Name: "expect_md5", Type: cty.Bool, Default: cty.False,
 			Doc: "Check the official files against the published MD5 sums and fail on any difference."},
 		{Name: "synthetic", Type: synthType, Default: cty.NullVal(synthType),
-			Doc: "Generate synthetic PCAM data in the official layout: { train = N, valid = N, test = N, seed = S, defects = true }."},
+			Doc: "Generate synthetic PCAM data in the official layout: { train = N, valid = N, test = N, seed = S, defects = true, hard_stain_group = \"pale_haematoxylin\" }."},
 	}
 }
 
@@ -99,6 +100,11 @@ func synthOptions(v cty.Value) (opt pcam.SynthOptions, ok bool, err error) {
 	opt.Seed = uint64(seed)
 	if d := v.GetAttr("defects"); !d.IsNull() && d.False() {
 		opt.NoDefects = true
+	}
+	if h := v.GetAttr("hard_stain_group"); !h.IsNull() {
+		if opt.HardStainGroup = h.AsString(); opt.HardStainGroup != pcam.HardPaleHaematoxylin {
+			return opt, true, fmt.Errorf("synthetic.hard_stain_group %q is not %q", opt.HardStainGroup, pcam.HardPaleHaematoxylin)
+		}
 	}
 	return opt, true, nil
 }

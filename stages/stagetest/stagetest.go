@@ -1,5 +1,5 @@
 // Package stagetest helps the tests of stage kinds: it builds the evaluated configuration a kind
-// receives from the runner without a pipeline file.
+// receives from the runner without a pipeline file, and the exposed value of model checkpoints.
 package stagetest
 
 import (
@@ -32,4 +32,18 @@ func Config(t testing.TB, kind stages.Kind, set map[string]cty.Value) cty.Value 
 		attrs[a.Name] = conv
 	}
 	return cty.ObjectVal(attrs)
+}
+
+// Model returns the exposed value of a one-seed model whose checkpoints are both best.
+func Model(best string) cty.Value {
+	return cty.ObjectVal(map[string]cty.Value{"kind": cty.StringVal("model"), "checkpoint": cty.StringVal(best), "best": cty.StringVal(best),
+		"history": cty.StringVal(""), "metrics": cty.StringVal("")})
+}
+
+// Seeds returns the exposed value of a model with seeds (seed name → model value), standing for
+// the best seed's model.
+func Seeds(best string, seeds map[string]cty.Value) cty.Value {
+	v := seeds[best].AsValueMap()
+	v["seeds"], v["best_seed"] = cty.ObjectVal(seeds), cty.StringVal(best)
+	return cty.ObjectVal(v)
 }

@@ -1,10 +1,9 @@
-package cli
+package predict
 
 import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	_ "image/png" // registers PNG for image.Decode
 	"io/fs"
 	"os"
@@ -16,13 +15,16 @@ import (
 	"github.com/pcamflow/pcamflow/pcam"
 )
 
-// patchSource is a sequence of 96×96 RGB patches to predict, read in consecutive ranges.
-type patchSource interface {
+// Source is a finite sequence of 96×96 RGB patches to predict, read in consecutive ranges. Its end
+// is Len: a reader never signals the end of data with an error.
+type Source interface {
 	// Len returns the number of patches.
 	Len() int
-	// Read fills pix (a whole number of patches) with the patches from start on.
-	Read(start int, pix []byte) error
-	// Where names patch i for the CSV: the file it comes from and its index inside that file.
+	// Read fills pix (a whole number of patches, PatchBytes each) with the patches from start on,
+	// and labels (nil, or one byte per patch) with their labels. A source without labels fails
+	// when labels is not nil. Every failure is an error naming the input.
+	Read(start int, pix []byte, labels []uint8) error
+	// Where names patch i: the file it comes from and its index inside that file.
 	Where(i int) (input string, index int)
 	// Close releases open files.
 	Close() error
@@ -37,15 +39,15 @@ func isH5(path string) bool {
 	return ext == ".h5" || ext == ".hdf5"
 }
 
-// openSources opens every INPUT: an HDF5 file (.h5, .hdf5), a folder (every .png/.tif/.tiff file
+// Open opens every INPUT: an HDF5 file (.h5, .hdf5), a folder (every .png/.tif/.tiff file
 // below it, hidden ones excluded, in lexical path order) or a patch image file. Consecutive image
 // file arguments form one source so that they are predicted in batches. Every source is checked
 // (HDF5 shape and type, image sizes) before anything is predicted. On error, sources opened so
 // far are closed.
-func openSources(inputs []string) (srcs []patchSource, err error) {
+func Open(inputs []string) (srcs []Source, err error) {
 	defer func() {
 		if err != nil {
-			closeSources(srcs)
+			CloseAll(srcs)
 			srcs = nil
 		}
 	}()
@@ -74,7 +76,7 @@ func openSources(inputs []string) (srcs []patchSource, err error) {
 		if err := flush(); err != nil {
 			return srcs, err
 		}
-		var s patchSource
+		var s Source
 		if st.IsDir() {
 			s, err = openFolderSource(in)
 		} else {
@@ -96,15 +98,15 @@ func inputErr(path string, err error) error {
 	return fmt.Errorf("input %s: %w", path, err)
 }
 
-// closeSources closes every source.
-func closeSources(srcs []patchSource) {
+// CloseAll closes every source.
+func CloseAll(srcs []Source) {
 	for _, s := range srcs {
 		s.Close()
 	}
 }
 
 // openFolderSource lists the patch images below dir.
-func openFolderSource(dir string) (patchSource, error) {
+func openFolderSource(dir string) (Source, error) {
 	var files []string
 	sawH5 := false
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -150,23 +152,14 @@ func newImageSource(files []string) (*imageSource, error) {
 	return &imageSource{files: files}, nil
 }
 
-// checkPatchImage reads the header of one image file and checks its format and size.
+// checkPatchImage checks the header of one image file (pcam.CheckPatchFile: 96×96, 8-bit, PNG or
+// TIFF) before anything is decoded, so an image bomb is refused from its header.
 func checkPatchImage(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return inputErr(path, err)
-	}
-	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
-	if errors.Is(err, image.ErrFormat) {
-		return fmt.Errorf("input %s is not a PNG or TIFF image, an HDF5 file (.h5) or a folder", path)
-	}
-	if err != nil {
-		return fmt.Errorf("input %s: reading the image header: %w", path, err)
-	}
-	if cfg.Width != pcam.Width || cfg.Height != pcam.Height {
-		return fmt.Errorf("input %s is a %dx%d %s image; PCAM patches are %dx%d", path, cfg.Width, cfg.Height,
-			strings.ToUpper(format), pcam.Width, pcam.Height)
+	if err := pcam.CheckPatchFile(path); err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return fmt.Errorf("input %s is not a PNG or TIFF image, an HDF5 file (.h5) or a folder", path)
+		}
+		return fmt.Errorf("input %w", err)
 	}
 	return nil
 }
@@ -180,8 +173,12 @@ func (s *imageSource) Where(i int) (string, int) { return s.files[i], 0 }
 // Close does nothing: files are opened per read.
 func (s *imageSource) Close() error { return nil }
 
-// Read decodes the files from start on into pix as interleaved RGB bytes.
-func (s *imageSource) Read(start int, pix []byte) error {
+// Read decodes the files from start on into pix as interleaved RGB bytes. Image files carry no
+// labels: labels must be nil.
+func (s *imageSource) Read(start int, pix []byte, labels []uint8) error {
+	if labels != nil {
+		return fmt.Errorf("input %s: patch image files carry no labels", s.files[start])
+	}
 	for k := 0; k*pcam.PatchBytes < len(pix); k++ {
 		if err := decodePatch(s.files[start+k], pix[k*pcam.PatchBytes:(k+1)*pcam.PatchBytes]); err != nil {
 			return err
@@ -190,57 +187,59 @@ func (s *imageSource) Read(start int, pix []byte) error {
 	return nil
 }
 
-// decodePatch decodes a 96×96 image file into dst as RGB bytes. Like pcam's folder readers,
-// pixels go through premultiplied RGBA, so an opaque image keeps its exact bytes.
+// decodePatch decodes a 96×96 image file into dst as RGB bytes through pcam.DecodePatchFile, the
+// one decoder every reader uses (header checked first, translucent pixels refused).
 func decodePatch(path string, dst []byte) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return inputErr(path, err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		return fmt.Errorf("input %s: decoding the image: %w", path, err)
-	}
-	b := img.Bounds()
-	if b.Dx() != pcam.Width || b.Dy() != pcam.Height {
-		return fmt.Errorf("input %s is a %dx%d image; PCAM patches are %dx%d", path, b.Dx(), b.Dy(), pcam.Width, pcam.Height)
-	}
-	rgba, ok := img.(*image.RGBA)
-	if !ok || rgba.Rect.Min != (image.Point{}) {
-		rgba = image.NewRGBA(image.Rect(0, 0, pcam.Width, pcam.Height))
-		draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Src)
-	}
-	for y := range pcam.Height {
-		row := rgba.Pix[y*rgba.Stride:]
-		for x := range pcam.Width {
-			copy(dst[(y*pcam.Width+x)*3:(y*pcam.Width+x)*3+3], row[x*4:x*4+3])
-		}
+	if err := pcam.DecodePatchFile(path, dst); err != nil {
+		return fmt.Errorf("input %w", err)
 	}
 	return nil
 }
 
-// readerSource adapts a pcam.Reader (an HDF5 split or a lone x file) to patchSource.
-type readerSource struct {
-	input string
-	r     pcam.Reader
-	idx   []int
+// ReaderSource adapts a pcam.Reader (an HDF5 split, a lone x file, a Kaggle or PNG folder) to
+// Source: patch i of the source is patch Indices[i] of the reader (every patch in order when
+// Indices is nil).
+type ReaderSource struct {
+	// Input names the source in Where (the file or folder).
+	Input string
+	// R is the reader; Close closes it.
+	R pcam.Reader
+	// Indices are the reader's patch indices to predict, in order; nil means all.
+	Indices []int
+	idx     []int
 }
 
 // Len returns the number of patches.
-func (s *readerSource) Len() int { return s.r.Len() }
+func (s *ReaderSource) Len() int {
+	if s.Indices != nil {
+		return len(s.Indices)
+	}
+	return s.R.Len()
+}
 
-// Where names patch i: the input file and the row of dataset x.
-func (s *readerSource) Where(i int) (string, int) { return s.input, i }
+// Index returns the reader index of patch i.
+func (s *ReaderSource) Index(i int) int {
+	if s.Indices != nil {
+		return s.Indices[i]
+	}
+	return i
+}
+
+// Where names patch i: the input and the patch's index in the reader (the row of dataset x).
+func (s *ReaderSource) Where(i int) (string, int) { return s.Input, s.Index(i) }
 
 // Close closes the reader.
-func (s *readerSource) Close() error { return s.r.Close() }
+func (s *ReaderSource) Close() error { return s.R.Close() }
 
 // Read reads the patches from start on.
-func (s *readerSource) Read(start int, pix []byte) error {
-	s.idx = s.idx[:0]
-	for k := 0; k*pcam.PatchBytes < len(pix); k++ {
-		s.idx = append(s.idx, start+k)
+func (s *ReaderSource) Read(start int, pix []byte, labels []uint8) error {
+	n := len(pix) / pcam.PatchBytes
+	if start < 0 || start+n > s.Len() || len(pix) != n*pcam.PatchBytes || (labels != nil && len(labels) != n) {
+		return fmt.Errorf("%s: read of %d patches from %d into %d bytes is out of range (%d patches)", s.Input, n, start, len(pix), s.Len())
 	}
-	return s.r.Read(s.idx, pix, nil)
+	s.idx = s.idx[:0]
+	for k := range n {
+		s.idx = append(s.idx, s.Index(start+k))
+	}
+	return s.R.Read(s.idx, pix, labels)
 }

@@ -1,4 +1,4 @@
-package cli
+package predict
 
 import (
 	"errors"
@@ -20,12 +20,12 @@ var officialX = regexp.MustCompile(`^camelyonpatch_level_2_split_(train|valid|te
 // _y.h5 companion exists is opened as its split with pcam.OpenH5 (parallel chunk decompression);
 // any other file, or an official one that pcam.OpenH5 refuses (labels and meta are not needed to
 // predict), is read through dataset "x" alone, which must be (N,96,96,3) uint8.
-func openH5Source(path string) (patchSource, error) {
+func openH5Source(path string) (Source, error) {
 	if m := officialX.FindStringSubmatch(filepath.Base(path)); m != nil {
 		dir, split := filepath.Dir(path), pcam.Split(m[1])
 		if _, err := os.Stat(pcam.SplitFiles(dir, split).Y); err == nil {
 			if r, err := pcam.OpenH5(dir, split); err == nil {
-				return &readerSource{input: path, r: r}, nil
+				return &ReaderSource{Input: path, R: r}, nil
 			}
 		}
 	}
@@ -33,7 +33,7 @@ func openH5Source(path string) (patchSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &readerSource{input: path, r: x}, nil
+	return &ReaderSource{Input: path, R: x}, nil
 }
 
 // quietH5 pins the goroutine to its OS thread and turns off HDF5's automatic error printing,
@@ -83,6 +83,9 @@ func (x *h5X) openX() error {
 		return fmt.Errorf("input %s has no dataset %q (PCAM image files hold their patches in \"x\"): %w", x.path, pcam.DatasetX, err)
 	}
 	x.d = d
+	if err := pcam.CheckDatasetFilters(d, x.path, pcam.DatasetX); err != nil {
+		return fmt.Errorf("input %w", err)
+	}
 	sp := d.Space()
 	if sp == nil {
 		return fmt.Errorf("input %s: dataset %q: cannot read its shape", x.path, pcam.DatasetX)
