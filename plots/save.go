@@ -17,8 +17,10 @@ func PNG(p *plot.Plot) ([]byte, error) {
 	return PNGSize(p, Width, Height)
 }
 
-// PNGSize renders p at the given size and returns the encoded image.
+// PNGSize renders p at the given size and returns the encoded image. A log axis without data is
+// given the range 1..10 first (gonum cannot draw an empty log axis).
 func PNGSize(p *plot.Plot, w, h vg.Length) ([]byte, error) {
+	sanitize(p)
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer
