@@ -25,7 +25,7 @@ type BarSeries struct {
 // series in each group, series j in colour j, each series in the legend. On a linear y axis bars
 // start at zero; on a log axis (LogY, called first) they start at the bottom of the axis and
 // non-positive values are left out. NaN values are left out. The y range ends above the tallest bar
-// (1.25 times it, or 8 times on a log axis) to leave room for the value labels and the legend.
+// (1.15 times it, or 2 times on a log axis) to leave room for the value labels.
 func AddBars(p *plot.Plot, categories []string, series []BarSeries) error {
 	if len(categories) == 0 || len(series) == 0 {
 		return nil
@@ -60,9 +60,9 @@ func AddBars(p *plot.Plot, categories []string, series []BarSeries) error {
 	}
 	if top > 0 {
 		if IsLog(&p.Y) {
-			p.Y.Max = math.Max(p.Y.Max, top*8)
+			p.Y.Max = math.Max(p.Y.Max, top*2)
 		} else {
-			p.Y.Max = math.Max(p.Y.Max, top*1.25)
+			p.Y.Max = math.Max(p.Y.Max, top*1.15)
 		}
 	}
 	p.NominalX(categories...)

@@ -34,9 +34,8 @@ func LegendNames(p *plot.Plot) []string {
 // Texts returns every string drawn when p is rendered (title, axis labels, tick labels, legend,
 // bar labels), in drawing order. Drawing rounds p's axis ranges, so call Ranges before Texts.
 func Texts(p *plot.Plot) []string {
-	sanitize(p)
 	var rec recorder.Canvas
-	p.Draw(draw.NewCanvas(&rec, Width, Height))
+	drawPlot(p, draw.NewCanvas(&rec, Width, Height))
 	var out []string
 	for _, a := range rec.Actions {
 		if fs, ok := a.(*recorder.FillString); ok {
