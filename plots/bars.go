@@ -22,11 +22,23 @@ type BarSeries struct {
 }
 
 // AddBars draws grouped vertical bars: one group per category (named on the x axis), one bar per
-// series in each group, series j in colour j, each series in the legend. On a linear y axis bars
+// series in each group, series j in colour j, each series in the legend. A value that cannot be
+// drawn still gets its label, written at the base of the bar. On a linear y axis bars
 // start at zero; on a log axis (LogY, called first) they start at the bottom of the axis and
 // non-positive values are left out. NaN values are left out. The y range ends above the tallest bar
-// (1.15 times it, or 2 times on a log axis) to leave room for the value labels.
+// (1.15 times it, or 2 times on a log axis; 1.3 and 4 times for horizontal bars, whose labels follow
+// the bar) to leave room for the value labels.
 func AddBars(p *plot.Plot, categories []string, series []BarSeries) error {
+	return addBars(p, categories, series, false)
+}
+
+// AddHBars is AddBars with horizontal bars: categories on the y axis, the first at the top, and
+// values along the x axis (LogX makes it a log axis). Use it when category names are long.
+func AddHBars(p *plot.Plot, categories []string, series []BarSeries) error {
+	return addBars(p, categories, series, true)
+}
+
+func addBars(p *plot.Plot, categories []string, series []BarSeries, horizontal bool) error {
 	if len(categories) == 0 || len(series) == 0 {
 		return nil
 	}
@@ -38,12 +50,22 @@ func AddBars(p *plot.Plot, categories []string, series []BarSeries) error {
 			return fmt.Errorf("bar series %q has %d labels for %d values", s.Name, len(s.Labels), len(s.Values))
 		}
 	}
+	valueAxis, catAxis := &p.Y, &p.X
+	if horizontal {
+		valueAxis, catAxis = &p.X, &p.Y
+	}
 	width := 0.8 / float64(len(series))
 	for j, s := range series {
 		b := &bars{series: s, color: Color(j), width: width, offset: (float64(j) - float64(len(series)-1)/2) * width,
-			log: IsLog(&p.Y)}
+			log: IsLog(valueAxis), horizontal: horizontal}
+		if horizontal { // the first category at the top, the first series at the top of its group
+			b.offset = -b.offset
+		}
 		b.label = text.Style{Color: color.Black, Font: p.X.Tick.Label.Font, XAlign: draw.XCenter, YAlign: draw.YBottom,
 			Handler: p.X.Tick.Label.Handler}
+		if horizontal {
+			b.label.XAlign, b.label.YAlign = draw.XLeft, draw.YCenter
+		}
 		b.label.Font.Size = TickSize * 0.9
 		p.Add(b)
 		if s.Name != "" {
@@ -53,21 +75,38 @@ func AddBars(p *plot.Plot, categories []string, series []BarSeries) error {
 	top := math.Inf(-1)
 	for _, s := range series {
 		for _, v := range s.Values {
-			if drawable(&p.Y, v) {
+			if drawable(valueAxis, v) {
 				top = math.Max(top, v)
 			}
 		}
 	}
 	if top > 0 {
-		if IsLog(&p.Y) {
-			p.Y.Max = math.Max(p.Y.Max, top*2)
-		} else {
-			p.Y.Max = math.Max(p.Y.Max, top*1.15)
-		}
+		valueAxis.Max = math.Max(valueAxis.Max, top*headroom(horizontal, IsLog(valueAxis)))
 	}
-	p.NominalX(categories...)
-	p.X.Min, p.X.Max = math.Min(p.X.Min, -0.5), math.Max(p.X.Max, float64(len(categories))-0.5)
+	if horizontal {
+		reversed := make([]string, len(categories))
+		for i, c := range categories {
+			reversed[len(categories)-1-i] = c
+		}
+		p.NominalY(reversed...)
+	} else {
+		p.NominalX(categories...)
+	}
+	catAxis.Min, catAxis.Max = math.Min(catAxis.Min, -0.5), math.Max(catAxis.Max, float64(len(categories))-0.5)
 	return nil
+}
+
+// headroom is how far the value axis reaches beyond the longest bar, as a factor.
+func headroom(horizontal, log bool) float64 {
+	switch {
+	case horizontal && log:
+		return 4
+	case horizontal:
+		return 1.3
+	case log:
+		return 2
+	}
+	return 1.15
 }
 
 // bars is one series of AddBars: a plot.Plotter, plot.DataRanger and plot.Thumbnailer.
@@ -76,7 +115,16 @@ type bars struct {
 	color         color.Color
 	width, offset float64
 	log           bool
+	horizontal    bool
 	label         text.Style
+}
+
+// at returns the position of category i on the category axis (horizontal bars run top-down).
+func (b *bars) at(i int) float64 {
+	if b.horizontal {
+		return float64(len(b.series.Values)-1-i) + b.offset
+	}
+	return float64(i) + b.offset
 }
 
 // ok reports whether value i is drawn.
@@ -87,44 +135,58 @@ func (b *bars) ok(i int) bool {
 
 // DataRange implements plot.DataRanger: the bars' x extent and the values (and zero on a linear axis).
 func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
-	xmin, xmax = -0.5, float64(len(b.series.Values))-0.5
-	ymin, ymax = math.Inf(1), math.Inf(-1)
+	cmin, cmax := -0.5, float64(len(b.series.Values))-0.5
+	vmin, vmax := math.Inf(1), math.Inf(-1)
 	if !b.log {
-		ymin, ymax = 0, 0
+		vmin, vmax = 0, 0
 	}
 	for i, v := range b.series.Values {
 		if b.ok(i) {
-			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
+			vmin, vmax = math.Min(vmin, v), math.Max(vmax, v)
 		}
 	}
-	if b.log && ymin <= ymax {
-		ymin /= 2 // room below the smallest bar so that it is visible
+	if b.log && vmin <= vmax {
+		vmin /= 2 // room below the smallest bar so that it is visible
 	}
-	return xmin, xmax, ymin, ymax
+	if b.horizontal {
+		return vmin, vmax, cmin, cmax
+	}
+	return cmin, cmax, vmin, vmax
 }
 
 // Plot implements plot.Plotter.
 func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
+	trC, trV, vax := trX, trY, &p.Y
+	if b.horizontal {
+		trC, trV, vax = trY, trX, &p.X
+	}
 	base := 0.0
 	if b.log {
-		base = p.Y.Min
+		base = vax.Min
 	}
 	for i, v := range b.series.Values {
 		if !b.ok(i) {
-			continue
+			v = base // not drawn, but its label (say "not checked") is written at the base
 		}
-		x := float64(i) + b.offset
-		x0, x1 := trX(x-b.width/2), trX(x+b.width/2)
-		y0, y1 := trY(math.Max(base, p.Y.Min)), trY(math.Min(v, p.Y.Max))
+		at := b.at(i)
+		c0, c1 := trC(at-b.width/2), trC(at+b.width/2)
+		v0, v1 := trV(math.Max(base, vax.Min)), trV(math.Min(v, vax.Max))
 		if v < base { // negative bars on a linear axis
-			y0, y1 = trY(math.Min(base, p.Y.Max)), trY(math.Max(v, p.Y.Min))
+			v0, v1 = trV(math.Min(base, vax.Max)), trV(math.Max(v, vax.Min))
 		}
-		rect := vg.Rectangle{Min: vg.Point{X: x0, Y: min(y0, y1)}, Max: vg.Point{X: x1, Y: max(y0, y1)}}
-		c.SetColor(b.color)
-		c.Fill(rect.Path())
+		rect := vg.Rectangle{Min: vg.Point{X: c0, Y: min(v0, v1)}, Max: vg.Point{X: c1, Y: max(v0, v1)}}
+		label := vg.Point{X: (c0 + c1) / 2, Y: rect.Max.Y + vg.Points(1)}
+		if b.horizontal {
+			rect = vg.Rectangle{Min: vg.Point{X: min(v0, v1), Y: c0}, Max: vg.Point{X: max(v0, v1), Y: c1}}
+			label = vg.Point{X: rect.Max.X + vg.Points(2), Y: (c0 + c1) / 2}
+		}
+		if b.ok(i) {
+			c.SetColor(b.color)
+			c.Fill(rect.Path())
+		}
 		if b.series.Labels != nil && b.series.Labels[i] != "" {
-			c.FillText(b.label, vg.Point{X: (x0 + x1) / 2, Y: rect.Max.Y + vg.Points(1)}, b.series.Labels[i])
+			c.FillText(b.label, label, b.series.Labels[i])
 		}
 	}
 }

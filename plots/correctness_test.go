@@ -133,6 +133,24 @@ func TestLogBarsStartBelowTheSmallest(t *testing.T) {
 	}
 }
 
+func TestHorizontalBarsPutCategoriesOnY(t *testing.T) {
+	p := New("findings", "patches", "")
+	classes := []string{"exact_duplicates", "cross_split_duplicates", "blank"}
+	must(t, AddHBars(p, classes, []BarSeries{{Values: []float64{12, 3, 0}, Labels: []string{"12", "3", "0"}}}))
+	xr, yr := Ranges(p)
+	checkRange(t, "x", xr, 0, 12*1.3)
+	checkRange(t, "y", yr, -0.5, 2.5)
+	if got := LegendNames(p); len(got) != 0 {
+		t.Errorf("an unnamed series has legend %q", got)
+	}
+	texts := Texts(p)
+	for _, want := range classes {
+		if !slices.Contains(texts, want) {
+			t.Errorf("category %q not drawn (got %q)", want, texts)
+		}
+	}
+}
+
 func TestHLineJoinsRangeAndLegend(t *testing.T) {
 	p := New("roc", "fpr", "tpr")
 	must(t, AddLine(p, Series{Name: "model", X: []float64{0, 1}, Y: []float64{0.5, 0.9}}, 0, false))

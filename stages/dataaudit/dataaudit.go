@@ -31,7 +31,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "data_audit" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "1" }
+func (Kind) Version() string { return "2" }
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
@@ -106,7 +106,7 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 				Detail: fmt.Sprintf("hamming_threshold must be a whole number from 0 to %d.", audit.MaxHammingThreshold), Subject: at("hamming_threshold")})
 		}
 	}
-	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}}}, diags
+	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}, outPlots: {}}}, diags
 }
 
 // options converts the configuration to audit options.
@@ -193,6 +193,9 @@ func writeOutputs(env *stages.Env, report *audit.Report, readers map[pcam.Split]
 		return err
 	}
 	if _, err := report.WriteMontages(env.OutputPaths["montages"], readers); err != nil {
+		return err
+	}
+	if err := writePlots(env.OutputPaths[outPlots], report); err != nil {
 		return err
 	}
 	keep, err := report.CleanView()
