@@ -69,6 +69,7 @@ CREATE TABLE noop_runs (
 	same_as TEXT NOT NULL   -- the run whose nodes were all found unchanged
 );
 `},
+	{3, "verify twin records", twinsSQL},
 }
 
 // schemaVersion returns the highest migration version this build knows.
