@@ -1,0 +1,304 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/pcamflow/pcamflow/audit"
+	"github.com/pcamflow/pcamflow/cache"
+	"github.com/pcamflow/pcamflow/pcam"
+	"github.com/pcamflow/pcamflow/plots"
+	"github.com/pcamflow/pcamflow/track"
+)
+
+// A fixture is a workspace with fabricated run-store rows and outputs in the layouts the stage
+// kinds publish: real SQLite rows, real objects in the content-addressed store, real PNGs drawn
+// with package plots. The sweep, threshold, evaluate and benchmark outputs follow the formats their
+// issues describe (trials.json, report.json with intervals, slices and montages, results.json).
+type fixture struct {
+	t       testing.TB
+	dir     string // project root
+	db      *track.DB
+	store   *cache.Store
+	runID   string
+	out     string // scratch folder for output files before they are stored
+	seq     int
+	t0      time.Time
+	png     []byte // one picture reused for every plot (the store keeps it once)
+	montage []byte
+}
+
+// spec says what the fabricated pipeline holds.
+type spec struct {
+	seeds, epochs, trials int
+	audit, sweep, threshold, evaluate, benchmark, twins bool
+}
+
+// fullSpec is the pipeline of the speed requirement: 3 seeds × 20 epochs and a 32-trial sweep, with
+// every kind present.
+var fullSpec = spec{seeds: 3, epochs: 20, trials: 32, audit: true, sweep: true, threshold: true, evaluate: true, benchmark: true, twins: true}
+
+func newFixture(t testing.TB, sp spec) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := track.Open(filepath.Join(dir, ".pcamflow", "pcamflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := cache.Open(filepath.Join(dir, ".pcamflow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(); store.Close() })
+	f := &fixture{t: t, dir: dir, db: db, store: store, runID: "20261201T120000Z-abc123", out: filepath.Join(dir, "staging"),
+		t0: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	f.png, f.montage = drawPicture(t, 20), drawPicture(t, 200)
+	pipeline := "pipeline \"fixture\" {\n  seed = 42\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "pipeline.hcl"), []byte(pipeline), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.BeginRun(track.Run{ID: f.runID, Pipeline: "fixture", File: "pipeline.hcl", Args: []string{"run", "pipeline.hcl"},
+		Host: "login1", PID: 1, Started: f.t0, Status: track.RunSucceeded, Finished: f.t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	f.dataset()
+	if sp.audit {
+		f.audit()
+	}
+	f.train(sp.seeds, sp.epochs)
+	if sp.sweep {
+		f.sweep(sp.trials, sp.epochs)
+	}
+	if sp.threshold {
+		f.node("threshold.f2", "threshold", map[string]any{"model": "sweep.hpo.champion", "beta": 2}, map[string]any{
+			"threshold.json": map[string]any{"value": 0.37, "method": "max_f_beta", "beta": 2, "split": "valid",
+				"at_threshold": map[string]any{"f_beta": 0.81, "precision": 0.7, "recall": 0.93, "specificity": 0.62}},
+			"curve.png": f.png})
+	}
+	if sp.evaluate {
+		f.evaluate()
+	}
+	if sp.benchmark {
+		f.benchmark()
+	}
+	if sp.twins {
+		if err := db.RecordTwins([]track.TwinRecord{{VerifyID: "verify-x", Node: `train.mlp["1"]`, CachedRunID: f.runID, Match: true,
+			HasLosses: true, CachedTrainLoss: 0.25, CachedValLoss: 0.5, TwinTrainLoss: 0.25, TwinValLoss: 0.5, Host: "login1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// drawPicture draws a line plot of n points, a realistic PNG of the house style.
+func drawPicture(t testing.TB, n int) []byte {
+	p := plots.New("picture", "epoch", "value")
+	x, y := make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i], y[i] = float64(i+1), math.Sin(float64(i)/3)+float64(i)/10
+	}
+	if err := plots.AddLine(p, plots.Series{Name: "value", X: x, Y: y}, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	b, err := plots.PNG(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// put publishes content as an output: []byte as it is, a map of names to content as a folder, and
+// anything else as JSON.
+func (f *fixture) put(node, name string, content any) (output, cache.Artifact) {
+	f.seq++
+	p := filepath.Join(f.out, fmt.Sprint(f.seq), name)
+	if err := writeContent(p, content); err != nil {
+		f.t.Fatal(err)
+	}
+	a, err := f.store.Put(p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return output{Type: a.Type, Digest: a.Digest, Path: filepath.Join(f.dir, ".pcamflow", "out", node, name)}, a
+}
+
+func writeContent(p string, content any) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	switch c := content.(type) {
+	case []byte:
+		return os.WriteFile(p, c, 0o644)
+	case map[string][]byte:
+		for name, data := range c {
+			if err := writeContent(filepath.Join(p, name), data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	data, err := json.MarshalIndent(content, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
+}
+
+// node records a succeeded node run with its outputs and its cache record, and returns it.
+func (f *fixture) node(addr, kind string, params map[string]any, outputs map[string]any) track.NodeRun {
+	outs := map[string]output{}
+	recOuts := map[string]cache.Output{}
+	for name, c := range outputs {
+		o, a := f.put(addr, name, c)
+		outs[name] = o
+		recOuts[name] = cache.Output{Artifact: a, Path: o.Path}
+	}
+	rawParams, _ := json.Marshal(params)
+	rawOuts, _ := json.Marshal(outs)
+	sum := sha256.Sum256([]byte(addr + string(rawParams)))
+	key := hex.EncodeToString(sum[:])
+	seed := "42"
+	if s, ok := params["seed"]; ok {
+		seed = fmt.Sprint(s)
+	}
+	if err := f.store.PutRecord(&cache.Record{Key: key, Node: addr, Kind: kind, Version: "2", Components: map[string]string{"seed": seed},
+		Outputs: recOuts, RunID: f.runID, Host: "login1", Started: f.t0, Finished: f.t0.Add(time.Minute)}); err != nil {
+		f.t.Fatal(err)
+	}
+	n := track.NodeRun{RunID: f.runID, Node: addr, Kind: kind, Key: key, State: track.NodeSucceeded, Reason: "parameter epochs: 10 -> 20",
+		Params: rawParams, Started: f.t0, Finished: f.t0.Add(time.Minute), Host: "node01", Outputs: rawOuts, Executor: "slurm",
+		JobID: strconv.Itoa(1000 + f.seq)}
+	if err := f.db.InsertNode(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func (f *fixture) dataset() {
+	f.node("dataset.pcam", "dataset", map[string]any{"format": "pcam_h5", "synthetic": map[string]any{"train": 4096, "seed": 1}},
+		map[string]any{"handle.json": map[string]any{"format": "pcam_h5", "splits": map[string]any{
+			"train": map[string]int{"n": 4096, "positives": 2048, "official": 262144},
+			"valid": map[string]int{"n": 1024, "positives": 512, "official": 32768}},
+			"synthetic": map[string]int{"exact_duplicate": 60}}})
+}
+
+func (f *fixture) audit() {
+	r := audit.Report{Version: audit.ReportVersion, Options: audit.Options{Exclude: []string{audit.ExactDuplicates, audit.Blank}},
+		Splits: []audit.SplitSummary{
+			{Split: pcam.Train, Patches: 4096, Official: 262144, DeltaVsOfficial: 4096 - 262144, Positives: 2048, Negatives: 2048, PositiveFraction: 0.5, UniqueImages: 4050, DuplicateCopies: 46, Clean: 4043},
+			{Split: pcam.Valid, Patches: 1024, Official: 32768, DeltaVsOfficial: 1024 - 32768, Positives: 512, Negatives: 512, PositiveFraction: 0.5, UniqueImages: 1024, Clean: 1011}},
+		SizeExplanation: []string{"train: 4,096 patches (official 262,144)."},
+		Findings: []audit.Finding{{Class: audit.ExactDuplicates, Groups: 46, Patches: 46, Description: "later copies"},
+			{Class: audit.CrossSplitDuplicates, Groups: 12, Patches: 14, Gate: true, Failed: true, Description: "leakage"},
+			{Class: audit.LabelConflicts, Groups: 5, Patches: 10}, {Class: audit.Blank, Patches: 5}},
+		WSI: &audit.WSIReport{Splits: []audit.WSISplit{{Split: pcam.Train, Slides: 100, Patches: 4096}},
+			Overlaps: []audit.WSIPair{{A: pcam.Train, B: pcam.Valid, WSIs: []string{"tumor_032"}, PatchesA: 79, PatchesB: 10}}}}
+	f.node("data_audit.pcam", "data_audit", map[string]any{"dataset": "dataset.pcam"}, map[string]any{
+		"report.json": r, "summary.md": []byte("# Data audit\n"),
+		"clean.json": map[string]any{"splits": map[string][]int{"train": {0, 1}}, "dropped": map[string]int{"train": 53, "valid": 13}},
+		"montages":   map[string][]byte{"montage_exact_duplicates.png": f.montage, "montage_blank.png": f.montage},
+		"plots":      map[string][]byte{"split_sizes.png": f.png, "label_balance.png": f.png, "findings.png": f.png}})
+}
+
+// trainOutputs returns the outputs of one training node of the given seed.
+func (f *fixture) trainOutputs(seed, epochs int, withCheckpoint bool) map[string]any {
+	var hist []map[string]any
+	for e := 1; e <= epochs; e++ {
+		hist = append(hist, map[string]any{"epoch": e, "train_loss": 1 / float64(e), "val_loss": 1.1 / float64(e), "val_roc_auc": 0.8,
+			"val_f_beta": 0.7, "lr": 1e-3, "grad_norm_mean": map[string]float64{"fc1": 1}, "grad_norm_max": map[string]float64{"fc1": 2}})
+	}
+	final := map[string]float64{"train_loss": 1 / float64(epochs), "val_loss": 1.1 / float64(epochs), "val_roc_auc": 0.8 + float64(seed)/100, "val_f_beta": 0.7, "lr": 1e-3}
+	outs := map[string]any{"history.json": hist,
+		"metrics.json": map[string]any{"seed": seed, "epochs": epochs, "best_epoch": epochs, "monitor": "val_roc_auc", "final": final, "best": final,
+			"blas": map[string]any{"backend": "OpenBLAS (Haswell)", "config": "OpenBLAS 0.3.21", "cpu": "AMD EPYC"}},
+		"plots": map[string][]byte{"loss.png": f.png, "val_metrics.png": f.png, "learning_rate.png": f.png, "grad_norms.png": f.png}}
+	if withCheckpoint {
+		outs["checkpoint.ckpt"] = []byte(fmt.Sprintf("checkpoint of seed %d", seed))
+	}
+	return outs
+}
+
+func (f *fixture) train(seeds, epochs int) {
+	var list []int
+	for s := 1; s <= seeds; s++ {
+		list = append(list, s)
+		n := f.node(fmt.Sprintf(`train.mlp["%d"]`, s), "train", map[string]any{"seed": s, "seeds": nil, "epochs": epochs}, f.trainOutputs(s, epochs, true))
+		for e := 1; e <= epochs; e++ {
+			if err := f.db.LogMetrics(n.ID, e, map[string]float64{"images_per_second": 3800, "epoch_seconds": 1.1, "data_wait_share": 0.01, "threads": 2}); err != nil {
+				f.t.Fatal(err)
+			}
+		}
+	}
+	f.node("train.mlp", "train", map[string]any{"seeds": list, "epochs": epochs}, map[string]any{
+		"aggregate.json": map[string]any{"seeds": []string{"1", "2", "3"}[:seeds], "monitor": "val_roc_auc", "best_seed": "3",
+			"per_seed": map[string]any{"1": map[string]float64{"val_roc_auc": 0.81}, "2": map[string]float64{"val_roc_auc": 0.82}, "3": map[string]float64{"val_roc_auc": 0.83}},
+			"final": map[string]any{"val_roc_auc": map[string]any{"mean": 0.82, "std": 0.01, "n": seeds}},
+			"best":  map[string]any{"val_roc_auc": map[string]any{"mean": 0.825, "std": 0.012, "n": seeds}}},
+		"plots": map[string][]byte{"loss.png": f.png, "val_metrics.png": f.png, "learning_rate.png": f.png, "grad_norms.png": f.png, "curves.json": []byte("{}")}})
+}
+
+func (f *fixture) sweep(trials, epochs int) {
+	var rows []map[string]any
+	for i := range trials {
+		key := fmt.Sprintf("%08x", 0xabc00000+i)
+		state := "succeeded"
+		if i%3 == 2 {
+			state = "pruned"
+		}
+		f.node(fmt.Sprintf(`sweep.hpo.trial["%s"]`, key), "train", map[string]any{"seed": 42, "epochs": epochs}, f.trainOutputs(1, epochs, false))
+		rows = append(rows, map[string]any{"trial": i, "state": state, "objective": 0.8 + float64(i)/1000, "epochs": epochs, "key": key,
+			"params": map[string]any{"optimizer.learning_rate": 1e-4 * float64(i+1), "batch_size": 64}})
+	}
+	f.node("sweep.hpo", "sweep", map[string]any{"trials": trials}, map[string]any{
+		"trials.json":      map[string]any{"objective": map[string]any{"metric": "val_roc_auc", "goal": "maximize"}, "trials": rows},
+		"champion.json":    map[string]any{"trial": trials - 1, "objective": 0.831, "params": map[string]any{"optimizer.learning_rate": 3.2e-3}},
+		"trials.csv":       []byte("trial,objective\n"),
+		"objective.png":    f.png,
+		"param_effect.png": f.png})
+}
+
+func (f *fixture) evaluate() {
+	f.node("evaluate.test", "evaluate", map[string]any{"model": "sweep.hpo.champion", "split": "test"}, map[string]any{
+		"report.json": map[string]any{"split": "test", "threshold": 0.37, "n": 32768,
+			"metrics": map[string]any{"roc_auc": map[string]any{"value": 0.912, "lo": 0.905, "hi": 0.919}, "f2": map[string]any{"value": 0.84, "lo": 0.83, "hi": 0.85}},
+			"baselines": []map[string]any{{"name": "majority", "roc_auc": map[string]any{"value": 0.5, "lo": 0.5, "hi": 0.5}},
+				{"name": "colour_logistic", "roc_auc": map[string]any{"value": 0.71, "lo": 0.7, "hi": 0.72}}},
+			"slices": []map[string]any{{"slice": "stain=high", "count": 10000, "positives": 4000, "roc_auc": map[string]any{"value": 0.86, "lo": 0.85, "hi": 0.87}},
+				{"slice": "stain=low", "count": 11000, "positives": 5000, "roc_auc": map[string]any{"value": 0.94, "lo": 0.93, "hi": 0.95}}},
+			"worst_slice": "stain=high"},
+		"summary.md": []byte("# Evaluation\n"),
+		"roc.png":    f.png,
+		"montages":   map[string][]byte{"false_negatives.png": f.montage, "false_positives.png": f.montage}})
+}
+
+func (f *fixture) benchmark() {
+	for _, part := range []string{"cpu", "gpu"} {
+		f.node(fmt.Sprintf(`benchmark.inference["%s"]`, part), "benchmark", map[string]any{"partition": part}, map[string]any{
+			"results.json": map[string]any{"partition": part, "host": "node01", "job_id": "2001", "cpu": "AMD EPYC", "threads": 2,
+				"batches": []map[string]any{{"batch_size": 1, "images_per_second": 900, "p50_ms": 1.1}, {"batch_size": 128, "images_per_second": 5000, "p50_ms": 25}}},
+			"results.md": []byte("| Partition | Node type | Throughput (img/s) | Job ID |\n"),
+			"scaling.png": f.png})
+	}
+}
+
+// write writes the report of the fixture's run into a fresh folder and returns the result.
+func (f *fixture) write(opt Options) *Result {
+	f.t.Helper()
+	opt.DB, opt.Objects, opt.ProjectDir = f.db, f.store, f.dir
+	if opt.OutDir == "" {
+		opt.OutDir = filepath.Join(f.dir, "report-out")
+	}
+	res, err := Write(opt)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return res
+}
