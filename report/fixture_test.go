@@ -38,7 +38,7 @@ type fixture struct {
 
 // spec says what the fabricated pipeline holds.
 type spec struct {
-	seeds, epochs, trials int
+	seeds, epochs, trials                               int
 	audit, sweep, threshold, evaluate, benchmark, twins bool
 }
 
@@ -240,8 +240,8 @@ func (f *fixture) train(seeds, epochs int) {
 	f.node("train.mlp", "train", map[string]any{"seeds": list, "epochs": epochs}, map[string]any{
 		"aggregate.json": map[string]any{"seeds": []string{"1", "2", "3"}[:seeds], "monitor": "val_roc_auc", "best_seed": "3",
 			"per_seed": map[string]any{"1": map[string]float64{"val_roc_auc": 0.81}, "2": map[string]float64{"val_roc_auc": 0.82}, "3": map[string]float64{"val_roc_auc": 0.83}},
-			"final": map[string]any{"val_roc_auc": map[string]any{"mean": 0.82, "std": 0.01, "n": seeds}},
-			"best":  map[string]any{"val_roc_auc": map[string]any{"mean": 0.825, "std": 0.012, "n": seeds}}},
+			"final":    map[string]any{"val_roc_auc": map[string]any{"mean": 0.82, "std": 0.01, "n": seeds}},
+			"best":     map[string]any{"val_roc_auc": map[string]any{"mean": 0.825, "std": 0.012, "n": seeds}}},
 		"plots": map[string][]byte{"loss.png": f.png, "val_metrics.png": f.png, "learning_rate.png": f.png, "grad_norms.png": f.png, "curves.json": []byte("{}")}})
 }
 
@@ -284,7 +284,7 @@ func (f *fixture) benchmark() {
 		f.node(fmt.Sprintf(`benchmark.inference["%s"]`, part), "benchmark", map[string]any{"partition": part}, map[string]any{
 			"results.json": map[string]any{"partition": part, "host": "node01", "job_id": "2001", "cpu": "AMD EPYC", "threads": 2,
 				"batches": []map[string]any{{"batch_size": 1, "images_per_second": 900, "p50_ms": 1.1}, {"batch_size": 128, "images_per_second": 5000, "p50_ms": 25}}},
-			"results.md": []byte("| Partition | Node type | Throughput (img/s) | Job ID |\n"),
+			"results.md":  []byte("| Partition | Node type | Throughput (img/s) | Job ID |\n"),
 			"scaling.png": f.png})
 	}
 }

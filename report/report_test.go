@@ -37,21 +37,21 @@ func TestReportAnswersEveryQuestion(t *testing.T) {
 	page := readString(t, res.HTML)
 	for _, want := range []string{
 		`id="reproducibility"`, `id="data"`, `id="configuration"`, `id="optimisation"`, `id="results"`, `id="where-it-fails"`, `id="speed"`, `id="handover"`,
-		"yes, bit for bit",                     // the twin table
-		"OpenBLAS (Haswell)",                   // the engine
-		"220,025",                              // the Kaggle re-release
-		"tumor_032",                            // slide overlap
-		"FAILED",                               // the leakage gate
-		"parameter epochs: 10 -&gt; 20",       // the plan's why
-		"0.8200 ± 0.0100 (n=3)",                // mean ± std over seeds
-		"0.9120 [0.9050, 0.9190]",              // an interval of evaluate
-		"colour_logistic",                      // a baseline
-		"stain=high",                           // a slice, in "where it fails"
-		"max_f_beta",                           // the threshold
-		"sweep.hpo trials.json",                // the trial table
-		"sweep.hpo champion.json",              // the champion
+		"yes, bit for bit",                   // the twin table
+		"OpenBLAS (Haswell)",                 // the engine
+		"220,025",                            // the Kaggle re-release
+		"tumor_032",                          // slide overlap
+		"FAILED",                             // the leakage gate
+		"parameter epochs: 10 -&gt; 20",      // the plan's why
+		"0.8200 ± 0.0100 (n=3)",              // mean ± std over seeds
+		"0.9120 [0.9050, 0.9190]",            // an interval of evaluate
+		"colour_logistic",                    // a baseline
+		"stain=high",                         // a slice, in "where it fails"
+		"max_f_beta",                         // the threshold
+		"sweep.hpo trials.json",              // the trial table
+		"sweep.hpo champion.json",            // the champion
 		`benchmark.inference[&#34;gpu&#34;]`, // a benchmark node
-		"3,800",                                // training throughput
+		"3,800",                              // training throughput
 		"pcamflow bundle sweep.hpo.champion -o bundle", // the handover hint names the champion
 	} {
 		if !strings.Contains(page, want) {

@@ -284,4 +284,3 @@ func (s *source) metrics(n track.NodeRun) ([]track.MetricRow, error) {
 	}
 	return s.db.Metrics(id)
 }
-
