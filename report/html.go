@@ -15,8 +15,9 @@ h1{font-size:1.7rem;margin-bottom:.2rem}h2{margin-top:2.4rem;border-bottom:2px s
 h3{margin-top:1.6rem}.sub{color:#555;margin:.1rem 0}.q{color:#555;font-style:italic;margin-top:-.4rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem;display:block;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top;text-align:left}th{background:#f0f4f8}
-td.n{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;font-weight:600;padding:.2rem 0}
-figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #e4e4e4}figcaption{color:#555;font-size:.85rem}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(28rem,1fr));gap:.8rem;margin:1rem 0}
+figure{margin:0}figure img{width:100%;height:auto;border:1px solid #e4e4e4}figcaption{color:#555;font-size:.85rem}
+p.cap{font-weight:600;margin:1rem 0 .2rem}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.82rem}code{font-family:"DejaVu Sans Mono",monospace}
 details{margin:.4rem 0}summary{cursor:pointer;color:#0072B2}.hint{background:#fff8e6;border-left:4px solid #E69F00;padding:.4rem .6rem}
 nav ol{columns:2}footer{margin-top:3rem;color:#777;font-size:.8rem}
@@ -41,8 +42,17 @@ func writeHTML(w io.Writer, d *document) error {
 	b.WriteString("</ol></nav>\n")
 	for i, s := range d.Sections {
 		fmt.Fprintf(b, "<section id=\"%s\">\n<h2>%d. %s</h2>\n<p class=\"q\">%s</p>\n", s.ID, i+1, e(s.Title), e(s.Question))
-		for _, bl := range s.Blocks {
+		for j, bl := range s.Blocks {
+			_, img := bl.(image)
+			_, prevImg := blockAt(s.Blocks, j-1).(image)
+			_, nextImg := blockAt(s.Blocks, j+1).(image)
+			if img && !prevImg {
+				b.WriteString("<div class=\"figs\">\n")
+			}
 			htmlBlock(b, bl)
+			if img && !nextImg {
+				b.WriteString("</div>\n")
+			}
 		}
 		b.WriteString("</section>\n")
 	}
@@ -51,7 +61,15 @@ func writeHTML(w io.Writer, d *document) error {
 	return err
 }
 
-// htmlBlock renders one block.
+// blockAt returns blocks[i], or nil outside the slice.
+func blockAt(blocks []block, i int) block {
+	if i < 0 || i >= len(blocks) {
+		return nil
+	}
+	return blocks[i]
+}
+
+// htmlBlock renders one block; consecutive pictures are laid out side by side by the caller.
 func htmlBlock(b *strings.Builder, bl block) {
 	e := html.EscapeString
 	switch x := bl.(type) {
@@ -66,10 +84,10 @@ func htmlBlock(b *strings.Builder, bl block) {
 		}
 		b.WriteString("</ul>\n")
 	case table:
-		b.WriteString("<table>\n")
 		if x.Caption != "" {
-			fmt.Fprintf(b, "<caption>%s</caption>\n", e(x.Caption))
+			fmt.Fprintf(b, "<p class=\"cap\">%s</p>\n", e(x.Caption))
 		}
+		b.WriteString("<table>\n")
 		b.WriteString("<thead><tr>")
 		for _, h := range x.Head {
 			fmt.Fprintf(b, "<th>%s</th>", e(h))
