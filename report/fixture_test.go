@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	goimage "image"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -60,7 +63,7 @@ func newFixture(t testing.TB, sp spec) *fixture {
 	t.Cleanup(func() { db.Close(); store.Close() })
 	f := &fixture{t: t, dir: dir, db: db, store: store, runID: "20261201T120000Z-abc123", out: filepath.Join(dir, "staging"),
 		t0: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	f.png, f.montage = drawPicture(t, 20), drawPicture(t, 200)
+	f.png, f.montage = drawPicture(t, 20), noisePicture(t, 320)
 	pipeline := "pipeline \"fixture\" {\n  seed = 42\n}\n"
 	if err := os.WriteFile(filepath.Join(dir, "pipeline.hcl"), []byte(pipeline), 0o644); err != nil {
 		t.Fatal(err)
@@ -113,6 +116,27 @@ func drawPicture(t testing.TB, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// noisePicture returns a size×size PNG of pseudo-random pixels: as hard to compress as a montage of
+// tissue patches (the quickstart's audit montages are 2 KB to 700 KB).
+func noisePicture(t testing.TB, size int) []byte {
+	img := goimage.NewRGBA(goimage.Rect(0, 0, size, size))
+	x := uint32(1)
+	for i := range img.Pix {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		img.Pix[i] = byte(x)
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // put publishes content as an output: []byte as it is, a map of names to content as a folder, and

@@ -45,8 +45,8 @@ func TestAuditPicturesShowSizesBalanceAndFindings(t *testing.T) {
 	if _, y := plots.Ranges(sizes); !plots.IsLog(&sizes.Y) || y.Min != 1020.0/2 || y.Max != 262144*2 {
 		t.Errorf("sizes y axis: log %v, range %v; want log 510..524288", plots.IsLog(&sizes.Y), y)
 	}
-	if texts := plots.Texts(sizes); !slices.Contains(texts, "220,025") || !slices.Contains(texts, "262,144") || !slices.Contains(texts, "4,000") {
-		t.Errorf("sizes picture lacks the Kaggle, official or clean count: %q", texts)
+	if texts := plots.Texts(sizes); !slices.Contains(texts, "220,025") || !slices.Contains(texts, "262,144") || !slices.Contains(texts, "4,096") {
+		t.Errorf("sizes picture lacks the Kaggle, official or dataset count: %q", texts)
 	}
 	balance := pics[PlotLabelBalance]
 	if _, y := plots.Ranges(balance); y.Min != 0 || math.Abs(y.Max-2048*1.15) > 1e-9 {
