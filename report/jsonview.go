@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -142,7 +144,7 @@ func jsonBlocks(title string, v any, maxRows int, skip func(key string) bool) []
 		}
 		return []block{para{title + ": " + cell(v)}}
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if skip != nil && skip(k) {
 			continue
 		}
@@ -184,11 +186,11 @@ func rowsTable(title string, rows []any, maxRows int) table {
 	for _, r := range rows {
 		f := map[string]any{}
 		obj := r.(map[string]any)
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			x := obj[k]
 			if sub, ok := x.(map[string]any); ok {
 				if _, isIv := interval(sub); !isIv {
-					for _, sk := range sortedKeys(sub) {
+					for _, sk := range slices.Sorted(maps.Keys(sub)) {
 						f[k+"."+sk] = sub[sk]
 					}
 					continue
@@ -196,7 +198,7 @@ func rowsTable(title string, rows []any, maxRows int) table {
 			}
 			f[k] = x
 		}
-		for _, k := range sortedKeys(f) {
+		for _, k := range slices.Sorted(maps.Keys(f)) {
 			if !seen[k] {
 				seen[k] = true
 				cols = append(cols, k)
@@ -226,16 +228,6 @@ func rowsTable(title string, rows []any, maxRows int) table {
 		t.Rows = append(t.Rows, row)
 	}
 	return t
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // leadColumns are shown first, in this order, when a table has them: what identifies a row, its

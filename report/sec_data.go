@@ -9,11 +9,12 @@ import (
 
 	"github.com/pcamflow/pcamflow/audit"
 	"github.com/pcamflow/pcamflow/pcam"
+	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/track"
 )
 
-// Pictures a data_audit node publishes in its plots folder (see stages/dataaudit).
-var auditPlots = []string{"plots/split_sizes.png", "plots/label_balance.png", "plots/findings.png"}
+// auditPlots are the pictures a data_audit node publishes, by path among its outputs.
+var auditPlots = inFolder(dataaudit.PlotsOutput, dataaudit.PlotFiles)
 
 // data answers: is the dataset the size it should be, with duplicates, leakage or bad patches? It
 // shows the datasets, and per data_audit node the split sizes against the official release and the

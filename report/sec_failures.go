@@ -1,6 +1,8 @@
 package report
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,7 +23,7 @@ func failures(s *source) *section {
 // fields about slices and errors, and from JSON outputs about them everything; then the montages.
 func failureBlocks(s *source, n track.NodeRun) []block {
 	var out []block
-	for _, name := range sortedKeys(s.outputs(n)) {
+	for _, name := range slices.Sorted(maps.Keys(s.outputs(n))) {
 		if !strings.HasSuffix(name, ".json") {
 			continue
 		}

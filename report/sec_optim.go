@@ -2,12 +2,23 @@ package report
 
 import (
 	"fmt"
+	"path"
 
+	"github.com/pcamflow/pcamflow/stages/train"
 	"github.com/pcamflow/pcamflow/track"
 )
 
-// Pictures a training node publishes in its plots folder (see stages/train).
-var trainPlots = []string{"plots/loss.png", "plots/val_metrics.png", "plots/learning_rate.png", "plots/grad_norms.png"}
+// trainPlots are the pictures a training node publishes, by path among its outputs.
+var trainPlots = inFolder(train.PlotsOutput, train.PlotFiles)
+
+// inFolder returns the paths of files in folder.
+func inFolder(folder string, files []string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = path.Join(folder, f)
+	}
+	return out
+}
 
 // optimisation answers: what did the loss, the learning rate and the gradients do? Per training
 // stage it shows the aggregate's pictures (each seed thin, mean ± std band) or, for a stage of one
@@ -52,7 +63,7 @@ func epochTable(s *source, st stage) table {
 		nodes = []track.NodeRun{*st.Main}
 	}
 	for _, n := range nodes {
-		var m trainMetrics
+		var m train.Final
 		if err := s.jsonFile(n, "metrics.json", &m); err != nil {
 			t.Rows = append(t.Rows, []string{n.Node, dash, dash, dash, dash, dash, dash, n.State})
 			continue

@@ -6,25 +6,9 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/pcamflow/pcamflow/stages/train"
 	"github.com/pcamflow/pcamflow/track"
 )
-
-// trainMetrics is the part of a train node's metrics.json the report shows.
-type trainMetrics struct {
-	Seed      int64              `json:"seed"`
-	Epochs    int                `json:"epochs"`
-	BestEpoch int                `json:"best_epoch"`
-	Monitor   string             `json:"monitor"`
-	Final     map[string]float64 `json:"final"`
-	Best      map[string]float64 `json:"best"`
-	BLAS      struct {
-		Backend         string `json:"backend"`
-		Config          string `json:"config"`
-		OpenBLASThreads int    `json:"openblas_threads"`
-		CPU             string `json:"cpu"`
-		Warning         string `json:"warning"`
-	} `json:"blas"`
-}
 
 // reproducibility answers: is the run reproducible, do twin runs match? It shows the seeds, the
 // engine facts recorded with each node, and the twin-run table of `pcamflow verify`.
@@ -83,7 +67,7 @@ func engineTable(s *source) table {
 			version = orDash(rec.Version)
 		}
 		blas, build, cpu, threads := dash, dash, dash, dash
-		var m trainMetrics
+		var m train.Final
 		if n.Kind == "train" && s.has(n, "metrics.json") && s.jsonFile(n, "metrics.json", &m) == nil {
 			blas, build, cpu = orDash(m.BLAS.Backend), orDash(m.BLAS.Config), orDash(m.BLAS.CPU)
 			if m.BLAS.Warning != "" {

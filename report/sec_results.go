@@ -2,10 +2,13 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/pcamflow/pcamflow/stages/train"
 	"github.com/pcamflow/pcamflow/track"
 )
 
@@ -58,31 +61,13 @@ func kindBlocks(s *source, kind string, render func(track.NodeRun) []block) []bl
 	return out
 }
 
-// aggregateSummary is the aggregate.json of a train stage with seeds.
-type aggregateSummary struct {
-	Seeds   []string                      `json:"seeds"`
-	PerSeed map[string]map[string]float64 `json:"per_seed"`
-	Final   map[string]struct {
-		Mean float64 `json:"mean"`
-		Std  float64 `json:"std"`
-		N    int     `json:"n"`
-	} `json:"final"`
-	Best map[string]struct {
-		Mean float64 `json:"mean"`
-		Std  float64 `json:"std"`
-		N    int     `json:"n"`
-	} `json:"best"`
-	BestSeed string `json:"best_seed"`
-	Monitor  string `json:"monitor"`
-}
-
 // seedResults shows a train stage's final and best metrics, mean ± std over its seeds, with every
 // seed's value (aggregate.json), or a single node's metrics.json.
 func seedResults(s *source, st stage) []block {
 	if st.Main == nil {
 		return []block{para{st.Addr + ": no aggregate node in this run."}}
 	}
-	var agg aggregateSummary
+	var agg train.Summary
 	if s.has(*st.Main, "aggregate.json") {
 		if err := s.jsonFile(*st.Main, "aggregate.json", &agg); err != nil {
 			return []block{para{err.Error()}}
@@ -92,7 +77,7 @@ func seedResults(s *source, st stage) []block {
 			head = append(head, "seed "+seed)
 		}
 		t := table{Caption: fmt.Sprintf("%s over %d seeds (best epoch by %s; best seed %s)", st.Addr, len(agg.Seeds), agg.Monitor, agg.BestSeed), Head: head}
-		for _, name := range sortedKeys(agg.Final) {
+		for _, name := range slices.Sorted(maps.Keys(agg.Final)) {
 			f, b := agg.Final[name], agg.Best[name]
 			row := []string{name, meanStd(f.Mean, f.Std, f.N), meanStd(b.Mean, b.Std, b.N)}
 			for _, seed := range agg.Seeds {
@@ -102,13 +87,13 @@ func seedResults(s *source, st stage) []block {
 		}
 		return []block{t}
 	}
-	var m trainMetrics
+	var m train.Final
 	if err := s.jsonFile(*st.Main, "metrics.json", &m); err != nil {
 		return []block{para{err.Error()}}
 	}
 	t := table{Caption: fmt.Sprintf("%s, seed %d (one seed: no spread; add seeds = [1, 2, 3] for mean ± std)", st.Addr, m.Seed),
 		Head: []string{"metric", "final epoch", "best epoch"}, Numeric: []bool{false, true, true}}
-	for _, name := range sortedKeys(m.Final) {
+	for _, name := range slices.Sorted(maps.Keys(m.Final)) {
 		t.Rows = append(t.Rows, []string{name, num(m.Final[name]), num(m.Best[name])})
 	}
 	return []block{t}
@@ -139,7 +124,7 @@ func sweepBlocks(s *source, n track.NodeRun) []block {
 // A JSON file may be kept only for some of its fields: keep sees the file name, skip the fields.
 func outputBlocks(s *source, n track.NodeRun, keep, skip func(name string) bool) []block {
 	var out []block
-	for _, name := range sortedKeys(s.outputs(n)) {
+	for _, name := range slices.Sorted(maps.Keys(s.outputs(n))) {
 		if !strings.HasSuffix(name, ".json") || (keep != nil && !keep(name)) {
 			continue
 		}

@@ -106,7 +106,7 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 				Detail: fmt.Sprintf("hamming_threshold must be a whole number from 0 to %d.", audit.MaxHammingThreshold), Subject: at("hamming_threshold")})
 		}
 	}
-	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}, outPlots: {}}}, diags
+	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}, PlotsOutput: {}}}, diags
 }
 
 // options converts the configuration to audit options.
@@ -195,7 +195,7 @@ func writeOutputs(env *stages.Env, report *audit.Report, readers map[pcam.Split]
 	if _, err := report.WriteMontages(env.OutputPaths["montages"], readers); err != nil {
 		return err
 	}
-	if err := writePlots(env.OutputPaths[outPlots], report); err != nil {
+	if err := writePlots(env.OutputPaths[PlotsOutput], report); err != nil {
 		return err
 	}
 	keep, err := report.CleanView()

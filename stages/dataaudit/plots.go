@@ -13,9 +13,9 @@ import (
 	"github.com/pcamflow/pcamflow/plots"
 )
 
-// outPlots is the folder of pictures a data_audit node publishes; the data behind them is
+// PlotsOutput names the output (a folder) of pictures a data_audit node publishes; the data behind them is
 // report.json.
-const outPlots = "plots"
+const PlotsOutput = "plots"
 
 // Picture file names inside the plots folder.
 const (

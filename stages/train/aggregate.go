@@ -37,7 +37,7 @@ func (Kind) SeedsAttr() string { return "seeds" }
 
 // AggregateOutputs implements stages.Seeded.
 func (Kind) AggregateOutputs() map[string]stages.Output {
-	return map[string]stages.Output{outAggregate: {}, outPlots: {}}
+	return map[string]stages.Output{outAggregate: {}, PlotsOutput: {}}
 }
 
 // Aggregate implements stages.Seeded: mean ± std over seeds of every final metric.

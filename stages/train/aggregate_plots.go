@@ -32,7 +32,7 @@ func writeAggregatePlots(env *stages.Env) error {
 		hists = append(hists, h)
 	}
 	c := curvesOf(seeds, hists)
-	dir := env.OutputPaths[outPlots]
+	dir := env.OutputPaths[PlotsOutput]
 	if err := drawCurves(dir, c, opt.Beta); err != nil {
 		return err
 	}

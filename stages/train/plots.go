@@ -16,10 +16,10 @@ import (
 	"github.com/pcamflow/pcamflow/plots"
 )
 
-// outPlots is the folder of pictures a training node (and the aggregate node of a stage with
+// PlotsOutput names the output (a folder) of pictures a training node (and the aggregate node of a stage with
 // seeds) publishes. The data behind the pictures is history.json (one node) or plots/curves.json
 // (the aggregate).
-const outPlots = "plots"
+const PlotsOutput = "plots"
 
 // Picture file names inside the plots folder.
 const (

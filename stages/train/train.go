@@ -109,7 +109,7 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 				Detail: fmt.Sprintf("%v.", err), Subject: at(attr)})
 		}
 	}
-	return &stages.Task{Outputs: map[string]stages.Output{outCheckpoint: {}, outBest: {}, outHistory: {}, outMetrics: {}, outPlots: {}}}, diags
+	return &stages.Task{Outputs: map[string]stages.Output{outCheckpoint: {}, outBest: {}, outHistory: {}, outMetrics: {}, PlotsOutput: {}}}, diags
 }
 
 // Execute implements stages.Kind: it trains one seed.
@@ -126,5 +126,5 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	if err := (&loop{env: env, mc: mc, opt: opt, view: view}).run(ctx); err != nil {
 		return err
 	}
-	return writeSeedPlots(env.OutputPaths[outHistory], env.OutputPaths[outPlots], opt.Beta)
+	return writeSeedPlots(env.OutputPaths[outHistory], env.OutputPaths[PlotsOutput], opt.Beta)
 }
