@@ -65,7 +65,7 @@ func epochTable(s *source, st stage) table {
 	for _, n := range nodes {
 		var m train.Final
 		if err := s.jsonFile(n, "metrics.json", &m); err != nil {
-			t.Rows = append(t.Rows, []string{n.Node, dash, dash, dash, dash, dash, dash, n.State})
+			t.Rows = append(t.Rows, []string{n.Node + " (" + n.State + ", no metrics)", dash, dash, dash, dash, dash, dash, dash})
 			continue
 		}
 		t.Rows = append(t.Rows, []string{n.Node, fmt.Sprint(m.Seed), fmt.Sprint(m.Epochs), fmt.Sprint(m.BestEpoch), m.Monitor,
