@@ -54,8 +54,9 @@ func seedTable(s *source) table {
 	return t
 }
 
-// engineTable lists where and with what each node ran: host, executor and job, kind version, and
-// for training nodes the BLAS backend, its build, the CPU and the kernel threads recorded per epoch.
+// engineTable lists where and with what each node ran (for a cache hit: the execution that produced
+// its outputs): host, executor and job, kind version, and for training nodes the BLAS backend, its
+// build, the CPU and the kernel threads recorded per epoch.
 func engineTable(s *source) table {
 	t := table{Head: []string{"node", "state", "host", "executor", "Slurm job", "kind version", "BLAS kernel", "BLAS build", "CPU", "threads"}}
 	for _, n := range s.nodes {
@@ -75,7 +76,8 @@ func engineTable(s *source) table {
 			}
 			threads = lastMetric(s, n, "threads")
 		}
-		t.Rows = append(t.Rows, []string{n.Node, n.State, orDash(n.Host), orDash(n.Executor), orDash(n.JobID), version, blas, build, cpu, threads})
+		p := s.producing(n)
+		t.Rows = append(t.Rows, []string{n.Node, n.State, orDash(p.Host), orDash(p.Executor), orDash(p.JobID), version, blas, build, cpu, threads})
 	}
 	return t
 }

@@ -269,18 +269,24 @@ func (st stage) all() []track.NodeRun {
 // hasKind reports whether the run has a stage of kind.
 func (s *source) hasKind(kind string) bool { return len(s.byStage(kind)) > 0 }
 
+// producing returns the execution that produced n's outputs: n itself, or for a cache hit the
+// earlier execution it reused (n when that is no longer recorded). Its host, executor, job id,
+// times and metrics are the evidence behind n's outputs.
+func (s *source) producing(n track.NodeRun) track.NodeRun {
+	if n.State != track.NodeCached {
+		return n
+	}
+	if p, err := s.db.Producer(n); err == nil && p != nil {
+		return *p
+	}
+	return n
+}
+
 // metrics returns the per-step metrics of n, those of its producer when n is a cache hit.
 func (s *source) metrics(n track.NodeRun) ([]track.MetricRow, error) {
-	id := n.ID
-	if n.State == track.NodeCached {
-		p, err := s.db.Producer(n)
-		if err != nil {
-			return nil, err
-		}
-		if p == nil {
-			return nil, nil
-		}
-		id = p.ID
+	p := s.producing(n)
+	if p.State == track.NodeCached {
+		return nil, nil // the producer is no longer recorded
 	}
-	return s.db.Metrics(id)
+	return s.db.Metrics(p.ID)
 }

@@ -21,6 +21,11 @@ func TestProducerOfACacheHit(t *testing.T) {
 	if p, err := db.Producer(*made); p != nil || err != nil {
 		t.Errorf("a node run that executed has producer %+v, %v", p, err)
 	}
+	presented := *made // how GetRun shows the node of a no-op run that repeated run r1
+	presented.RunID, presented.State = "r3", NodeCached
+	if p, err := db.Producer(presented); err != nil || p == nil || p.ID != made.ID {
+		t.Errorf("producer of a no-op run's node: %+v, %v; want node run %d", p, err, made.ID)
+	}
 	orphan := NodeRun{ID: 99, RunID: "r2", Node: "train.mlp", Key: "gone", State: NodeCached}
 	if p, err := db.Producer(orphan); p != nil || err != nil {
 		t.Errorf("producer of a hit whose producer is not recorded: %+v, %v", p, err)
