@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pcamflow/pcamflow/track"
 )
@@ -201,4 +202,25 @@ func mustNodes(t *testing.T, f *fixture) []track.NodeRun {
 		t.Fatal(err)
 	}
 	return nodes
+}
+
+// TestReportOfANoopRun reports a run that repeated the fixture's run without executing anything:
+// its nodes are cache hits whose evidence (job ids, throughput) comes from the producing run.
+func TestReportOfANoopRun(t *testing.T) {
+	f := newFixture(t, spec{seeds: 2, epochs: 3})
+	noop := track.Run{ID: "20261202T000000Z-000001", Pipeline: "fixture", File: "pipeline.hcl", Status: track.RunSucceeded,
+		Started: f.t0.Add(48 * time.Hour), Finished: f.t0.Add(48*time.Hour + time.Second)}
+	if err := f.db.RecordNoop(noop, f.runID); err != nil {
+		t.Fatal(err)
+	}
+	res := f.write(Options{})
+	if res.RunID != noop.ID {
+		t.Fatalf("reported run %s, want the newest (%s)", res.RunID, noop.ID)
+	}
+	md := readString(t, res.Markdown)
+	for _, want := range []string{"unchanged since run " + f.runID, "3,800", "| 1001 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md of the no-op run lacks %q", want)
+		}
+	}
 }
