@@ -28,7 +28,7 @@ func speed(s *source) *section {
 			}
 		}
 		t := table{Caption: "Recorded by each training node at its last epoch (for a cache hit: by the execution that produced its outputs)",
-			Head: []string{"node", "state", "executor", "host", "Slurm job", "images/s", "epoch seconds", "data wait %", "threads", "node took"},
+			Head:    []string{"node", "state", "executor", "host", "Slurm job", "images/s", "epoch seconds", "data wait %", "threads", "node took"},
 			Numeric: []bool{false, false, false, false, false, true, true, true, true, false}}
 		for _, n := range nodes {
 			wait := lastMetric(s, n, "data_wait_share")
