@@ -38,9 +38,17 @@ func encode(c *vgimg.Canvas, what string) ([]byte, error) {
 // legendGap separates the data area from a legend drawn beside it.
 const legendGap = 8
 
-// drawPlot draws p on c with its legend (if any) in a column at the right of the data area.
+// drawPlot draws p on c: the title centred over the whole picture, and the legend (if any) in a
+// column at the right of the data area.
 func drawPlot(p *plot.Plot, c draw.Canvas) {
 	sanitize(p)
+	if title := p.Title.Text; title != "" {
+		descent := p.Title.TextStyle.FontExtents().Descent
+		c.FillText(p.Title.TextStyle, vg.Point{X: c.Center().X, Y: c.Max.Y + descent}, title)
+		c.Max.Y -= p.Title.TextStyle.Rectangle(title).Size().Y + p.Title.Padding
+		p.Title.Text = ""
+		defer func() { p.Title.Text = title }()
+	}
 	legend := p.Legend
 	if !hasLegend(p) {
 		p.Draw(c)
@@ -51,11 +59,7 @@ func drawPlot(p *plot.Plot, c draw.Canvas) {
 	p.Legend = plot.NewLegend()
 	p.Draw(draw.Crop(c, 0, -width, 0, 0))
 	p.Legend = legend
-	top := vg.Length(0)
-	if p.Title.Text != "" {
-		top = p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
-	}
-	legend.Draw(draw.Crop(c, c.Size().X-width+vg.Points(legendGap), 0, 0, -top))
+	legend.Draw(draw.Crop(c, c.Size().X-width+vg.Points(legendGap), 0, 0, 0))
 }
 
 // hasLegend reports whether p has at least one legend entry.
