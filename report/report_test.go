@@ -224,3 +224,40 @@ func TestReportOfANoopRun(t *testing.T) {
 		}
 	}
 }
+
+func TestHandoverShowsTheBundle(t *testing.T) {
+	f := newFixture(t, spec{seeds: 1, epochs: 2})
+	bundle := t.TempDir()
+	files := map[string]string{"pcamflow": "binary", "model/best.ckpt": "weights", "MODEL_CARD.md": "# Model card\n\nIntended use: teaching.\n"}
+	var manifest strings.Builder
+	for _, name := range []string{"MODEL_CARD.md", "model/best.ckpt", "pcamflow"} {
+		p := filepath.Join(bundle, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(files[name]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		manifest.WriteString("0123abcd  " + name + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "MANIFEST.sha256"), []byte(manifest.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := f.write(Options{BundleDir: bundle})
+	md := readString(t, res.Markdown)
+	handover := md[strings.Index(md, "## 8. Handover"):]
+	for _, want := range []string{"| model/best.ckpt | 7 | 0123abcd |", "Intended use: teaching."} {
+		if !strings.Contains(handover, want) {
+			t.Errorf("the handover section lacks %q:\n%s", want, handover)
+		}
+	}
+	for _, h := range res.Hints {
+		if h == "Handover" {
+			t.Error("the handover section with a bundle is still reported as a hint")
+		}
+	}
+	res = f.write(Options{BundleDir: t.TempDir()})
+	if md := readString(t, res.Markdown); !strings.Contains(md, "has no readable MANIFEST.sha256") {
+		t.Error("a folder that is not a bundle is not reported")
+	}
+}
