@@ -82,8 +82,10 @@ func newFixture(t testing.TB, sp spec) *fixture {
 	}
 	if sp.threshold {
 		f.node("threshold.f2", "threshold", map[string]any{"model": "sweep.hpo.champion", "beta": 2}, map[string]any{
-			"threshold.json": map[string]any{"value": 0.37, "method": "max_f_beta", "beta": 2, "split": "valid",
-				"at_threshold": map[string]any{"f_beta": 0.81, "precision": 0.7, "recall": 0.93, "specificity": 0.62}},
+			"threshold.json": map[string]any{"value": 0.37, "method": "max_f_beta", "beta": 2, "mode": "ensemble", "split": "valid", "n": 32768,
+				"candidates": 31000, "tie_rule": "higher threshold",
+				"at_threshold": map[string]any{"threshold": 0.37, "f_beta": 0.81, "precision": 0.7, "recall": 0.93, "specificity": 0.62, "tp": 1, "fp": 2, "tn": 3, "fn": 4}},
+			"curve.csv": []byte("threshold,f_beta\n"),
 			"curve.png": f.png})
 	}
 	if sp.evaluate {
@@ -270,37 +272,58 @@ func (f *fixture) train(seeds, epochs int) {
 }
 
 func (f *fixture) sweep(trials, epochs int) {
+	// trials.json as the sweep kind writes it (stages/sweep Table).
 	var rows []map[string]any
 	for i := range trials {
 		key := fmt.Sprintf("%08x", 0xabc00000+i)
-		state := "succeeded"
+		state := "complete"
 		if i%3 == 2 {
 			state = "pruned"
 		}
 		f.node(fmt.Sprintf(`sweep.hpo.trial["%s"]`, key), "train", map[string]any{"seed": 42, "epochs": epochs}, f.trainOutputs(1, epochs, false))
+		curve := make([]float64, epochs)
+		for e := range curve {
+			curve[e] = 0.7 + float64(e)/100
+		}
 		rows = append(rows, map[string]any{"trial": i, "state": state, "objective": 0.8 + float64(i)/1000, "epochs": epochs, "key": key,
+			"node": fmt.Sprintf(`sweep.hpo.trial["%s"]`, key), "curve": curve, "rungs": []map[string]any{{"epochs": 1, "objective": 0.7}},
 			"params": map[string]any{"optimizer.learning_rate": 1e-4 * float64(i+1), "batch_size": 64}})
 	}
 	f.node("sweep.hpo", "sweep", map[string]any{"trials": trials}, map[string]any{
-		"trials.json":      map[string]any{"objective": map[string]any{"metric": "val_roc_auc", "goal": "maximize"}, "trials": rows},
-		"champion.json":    map[string]any{"trial": trials - 1, "objective": 0.831, "params": map[string]any{"optimizer.learning_rate": 3.2e-3}},
+		"trials.json": map[string]any{"sweep": "sweep.hpo", "base": "train.mlp", "sampler": "tpe", "metric": "val_roc_auc", "goal": "maximize",
+			"parameters": []string{"optimizer.learning_rate", "batch_size"}, "champion": trials - 1, "trials": rows, "epochs_run": trials * epochs},
+		"best_params.json": map[string]any{"optimizer.learning_rate": 3.2e-3, "batch_size": 64},
 		"trials.csv":       []byte("trial,objective\n"),
-		"objective.png":    f.png,
-		"param_effect.png": f.png})
+		"champion":         map[string][]byte{"config.json": []byte("{}")},
+		"plots":            map[string][]byte{"objective.png": f.png, "param-01-optimizer.learning_rate.png": f.png, "curves.png": f.png}})
 }
 
 func (f *fixture) evaluate() {
+	// report.json as the evaluate kind writes it (stages/evaluate Report): intervals {value, lo, hi, n}.
+	iv := func(v, lo, hi float64) map[string]any {
+		return map[string]any{"value": v, "lo": lo, "hi": hi, "n": 2000}
+	}
 	f.node("evaluate.test", "evaluate", map[string]any{"model": "sweep.hpo.champion", "split": "test"}, map[string]any{
-		"report.json": map[string]any{"split": "test", "threshold": 0.37, "n": 32768,
-			"metrics": map[string]any{"roc_auc": map[string]any{"value": 0.912, "lo": 0.905, "hi": 0.919}, "f2": map[string]any{"value": 0.84, "lo": 0.83, "hi": 0.85}},
-			"baselines": []map[string]any{{"name": "majority", "roc_auc": map[string]any{"value": 0.5, "lo": 0.5, "hi": 0.5}},
-				{"name": "colour_logistic", "roc_auc": map[string]any{"value": 0.71, "lo": 0.7, "hi": 0.72}}},
-			"slices": []map[string]any{{"slice": "stain=high", "count": 10000, "positives": 4000, "roc_auc": map[string]any{"value": 0.86, "lo": 0.85, "hi": 0.87}},
-				{"slice": "stain=low", "count": 11000, "positives": 5000, "roc_auc": map[string]any{"value": 0.94, "lo": 0.93, "hi": 0.95}}},
-			"worst_slice": "stain=high"},
-		"summary.md": []byte("# Evaluation\n"),
-		"roc.png":    f.png,
-		"montages":   map[string][]byte{"false_negatives.png": f.montage, "false_positives.png": f.montage}})
+		"report.json": map[string]any{"node": "evaluate.test", "split": "test", "n": 32768, "positives": 16000, "beta": 2,
+			"threshold": map[string]any{"value": 0.37, "source": "threshold.f2"},
+			"bootstrap": map[string]any{"resamples": 2000, "seed": 42, "level": 0.95, "method": "percentile"},
+			"metrics":   map[string]any{"roc_auc": iv(0.912, 0.905, 0.919), "f_beta": iv(0.84, 0.83, 0.85)},
+			"confusion": map[string]any{"tp": 15000, "fp": 3000, "tn": 13768, "fn": 1000},
+			"baselines": []map[string]any{{"name": "majority", "kind": "majority", "threshold": 0.5, "metrics": map[string]any{"roc_auc": iv(0.5, 0.5, 0.5)}},
+				{"name": "colour_logistic", "kind": "colour_logistic", "threshold": 0.5, "metrics": map[string]any{"roc_auc": iv(0.71, 0.7, 0.72)},
+					"roc_auc_difference": iv(0.2, 0.19, 0.21)}},
+			"slices": []map[string]any{{"slice": "stain=high", "family": "stain", "name": "high", "count": 10000, "positives": 4000, "metrics": map[string]any{"roc_auc": iv(0.86, 0.85, 0.87)}, "eligible": true},
+				{"slice": "stain=low", "family": "stain", "name": "low", "count": 11000, "positives": 5000, "metrics": map[string]any{"roc_auc": iv(0.94, 0.93, 0.95)}, "eligible": true}},
+			"worst_slice": map[string]any{"slice": "stain=high", "by": "roc_auc", "value": 0.86, "lo": 0.85, "hi": 0.87, "count": 10000, "min_count": 200},
+			"errors": map[string]any{"false_negatives": []map[string]any{{"position": 0, "index": 17, "id": "ab12", "label": 1, "probability": 0.01}},
+				"false_positives": []map[string]any{}}},
+		"summary.md":      []byte("# Evaluation\n"),
+		"predictions.csv": []byte("index,probability\n"),
+		"slices.csv":      []byte("slice,count\n"),
+		"roc.png":         f.png,
+		"pr.png":          f.png,
+		"reliability.png": f.png,
+		"montages":        map[string][]byte{"false_negatives.png": f.montage, "false_positives.png": f.montage}})
 }
 
 func (f *fixture) benchmark() {

@@ -55,9 +55,18 @@ var (
 	hiNames    = []string{"hi", "high", "upper", "ci_hi", "ci_high", "ci_upper", "upper_bound"}
 )
 
+// intervalExtras are fields an interval object may carry besides its point and bounds.
+var intervalExtras = []string{"n", "level", "resamples", "ci", "ci95", "ci_95", "interval", "std", "stdev", "sd"}
+
 // interval formats {value, lo, hi} (or {value, ci: [lo, hi]}) as "value [lo, hi]" and {mean, std}
-// as "mean ± std"; ok is false for other objects.
+// as "mean ± std"; ok is false for other objects, including objects with fields beyond those (the
+// worst slice {slice, value, lo, hi} is a record, not a number).
 func interval(m map[string]any) (string, bool) {
+	for k := range m {
+		if !slices.Contains(pointNames, k) && !slices.Contains(loNames, k) && !slices.Contains(hiNames, k) && !slices.Contains(intervalExtras, k) {
+			return "", false
+		}
+	}
 	pv, hasPoint := pick(m, pointNames...)
 	p, isNum := asFloat(pv)
 	if !hasPoint || !isNum {
@@ -95,7 +104,10 @@ func cell(v any) string {
 			return s
 		}
 	}
-	if a, ok := v.([]any); ok && len(a) <= 8 && allScalar(a) {
+	if a, ok := v.([]any); ok {
+		if len(a) > 8 || !allScalar(a) {
+			return fmt.Sprintf("(%d values)", len(a)) // a per-epoch curve or a list of records
+		}
 		parts := make([]string, len(a))
 		for i, x := range a {
 			parts[i] = cell(x)
@@ -166,6 +178,7 @@ func jsonBlocks(title string, v any, maxRows int, skip func(key string) bool) []
 	if len(kv.Rows) > 0 {
 		out = append(out, kv)
 	}
+	sort.SliceStable(nested, func(i, j int) bool { return headlineRank(nested[i]) < headlineRank(nested[j]) })
 	for _, k := range nested {
 		name := title + " › " + k
 		if isTable(m[k]) {
@@ -243,4 +256,15 @@ func columnRank(c string) int {
 		}
 	}
 	return len(leadColumns)
+}
+
+// headlines are nested objects shown first, in this order: the results before how they were made.
+var headlines = []string{"metrics", "at_threshold", "worst_slice", "trials", "slices", "baselines", "confusion"}
+
+// headlineRank orders the nested tables of a document: headlines first, the rest after them.
+func headlineRank(k string) int {
+	if i := slices.Index(headlines, k); i >= 0 {
+		return i
+	}
+	return len(headlines)
 }

@@ -38,21 +38,22 @@ func TestReportAnswersEveryQuestion(t *testing.T) {
 	page := readString(t, res.HTML)
 	for _, want := range []string{
 		`id="reproducibility"`, `id="data"`, `id="configuration"`, `id="optimisation"`, `id="results"`, `id="where-it-fails"`, `id="speed"`, `id="handover"`,
-		"yes, bit for bit",                   // the twin table
-		"OpenBLAS (Haswell)",                 // the engine
-		"220,025",                            // the Kaggle re-release
-		"tumor_032",                          // slide overlap
-		"FAILED",                             // the leakage gate
-		"parameter epochs: 10 -&gt; 20",      // the plan's why
-		"0.8200 ± 0.0100 (n=3)",              // mean ± std over seeds
-		"0.9120 [0.9050, 0.9190]",            // an interval of evaluate
-		"colour_logistic",                    // a baseline
-		"stain=high",                         // a slice, in "where it fails"
-		"max_f_beta",                         // the threshold
-		"sweep.hpo trials.json",              // the trial table
-		"sweep.hpo champion.json",            // the champion
-		`benchmark.inference[&#34;gpu&#34;]`, // a benchmark node
-		"3,800",                              // training throughput
+		"yes, bit for bit",              // the twin table
+		"OpenBLAS (Haswell)",            // the engine
+		"220,025",                       // the Kaggle re-release
+		"tumor_032",                     // slide overlap
+		"FAILED",                        // the leakage gate
+		"parameter epochs: 10 -&gt; 20", // the plan's why
+		"0.8200 ± 0.0100 (n=3)",         // mean ± std over seeds
+		"0.9120 [0.9050, 0.9190]",       // an interval of evaluate
+		"colour_logistic",               // a baseline
+		"stain=high",                    // a slice, in "where it fails"
+		"max_f_beta",                    // the threshold
+		"sweep.hpo trials.json",         // the trial table
+		"Champion: trial 31 with val_roc_auc 0.8310",   // the champion
+		"sweep.hpo best_params.json",                   // its parameters
+		`benchmark.inference[&#34;gpu&#34;]`,           // a benchmark node
+		"3,800",                                        // training throughput
 		"pcamflow bundle sweep.hpo.champion -o bundle", // the handover hint names the champion
 	} {
 		if !strings.Contains(page, want) {
@@ -60,18 +61,23 @@ func TestReportAnswersEveryQuestion(t *testing.T) {
 		}
 	}
 	fails := page[strings.Index(page, `id="where-it-fails"`):strings.Index(page, `id="speed"`)]
-	if !strings.Contains(fails, "stain=high") || !strings.Contains(fails, "<img") {
-		t.Error("the slices and error montages are not in the where-it-fails section")
+	for _, want := range []string{"stain=high", "<img", "min_count", "ab12"} {
+		if !strings.Contains(fails, want) {
+			t.Errorf("the where-it-fails section lacks %q (slices, worst slice, errors, montages)", want)
+		}
 	}
 	results := page[strings.Index(page, `id="results"`):strings.Index(page, `id="where-it-fails"`)]
-	if strings.Contains(results, "stain=high") {
-		t.Error("slices leaked into the results section")
+	if strings.Contains(results, "stain=high") || strings.Contains(results, "false_negatives") {
+		t.Error("slices or errors leaked into the results section")
+	}
+	if !strings.Contains(results, "(20 values)") {
+		t.Error("a trial's per-epoch curve is not summarised in its cell")
 	}
 	srcs := imgSrc.FindAllStringSubmatch(page, -1)
-	// 3 audit plots, 2 montages, 4 training plots, 2 sweep plots, the threshold curve, the ROC curve,
-	// 2 error montages and 2 scaling plots.
-	if len(srcs) != 17 || res.Assets != 17 {
-		t.Fatalf("%d pictures in the page, %d assets written; want 17", len(srcs), res.Assets)
+	// 3 audit plots, 2 montages, 4 training plots, 3 sweep plots, the threshold curve, ROC, PR and
+	// reliability curves, 2 error montages and 2 scaling plots.
+	if len(srcs) != 20 || res.Assets != 20 {
+		t.Fatalf("%d pictures in the page, %d assets written; want 20", len(srcs), res.Assets)
 	}
 	for _, m := range srcs {
 		data, ok := strings.CutPrefix(m[1], "data:image/png;base64,")

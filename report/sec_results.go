@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -108,6 +107,7 @@ func sweepBlocks(s *source, n track.NodeRun) []block {
 		if err == nil {
 			var v any
 			if v, err = decodeJSON(data); err == nil {
+				out = append(out, championLine(v)...)
 				out = append(out, jsonBlocks(n.Node+" trials.json", v, maxTableRows, nil)...)
 			}
 		}
@@ -153,11 +153,43 @@ func outputBlocks(s *source, n track.NodeRun, keep, skip func(name string) bool)
 // aboutFailures reports whether an output (or a field of one) is failure analysis — slices, error
 // montages, worst cases — which the "where it fails" section shows.
 func aboutFailures(name string) bool {
-	b := strings.ToLower(path.Base(name))
+	b := strings.ToLower(name)
 	for _, w := range []string{"slice", "montage", "false_neg", "false_pos", "error", "worst", "fn_", "fp_"} {
 		if strings.Contains(b, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// championLine names the champion of a trial table that says which trial it is ({"champion": N,
+// "metric": ..., "trials": [{"trial": N, "objective": ..., "params": {...}}]}); nothing otherwise.
+func championLine(v any) []block {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	c, ok := asFloat(m["champion"])
+	rows, isRows := m["trials"].([]any)
+	if !ok || !isRows {
+		return nil
+	}
+	if c < 0 {
+		return []block{para{"No trial completed: the sweep has no champion."}}
+	}
+	for _, r := range rows {
+		row, _ := r.(map[string]any)
+		if t, ok := asFloat(row["trial"]); !ok || t != c {
+			continue
+		}
+		var params []string
+		if p, ok := row["params"].(map[string]any); ok {
+			for _, k := range slices.Sorted(maps.Keys(p)) {
+				params = append(params, k+" = "+cell(p[k]))
+			}
+		}
+		return []block{para{fmt.Sprintf("Champion: trial %s with %s %s (goal %s, %d trials; %s epochs): %s.", scalar(row["trial"]),
+			orDash(scalar(m["metric"])), cell(row["objective"]), orDash(scalar(m["goal"])), len(rows), cell(row["epochs"]), strings.Join(params, ", "))}}
+	}
+	return nil
 }
