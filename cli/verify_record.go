@@ -17,9 +17,13 @@ func (e *env) recordTwins(verifyID string, twins []runner.Twin) {
 	host, _ := os.Hostname()
 	recs := make([]track.TwinRecord, 0, len(twins))
 	for _, t := range twins {
-		recs = append(recs, track.TwinRecord{VerifyID: verifyID, Node: t.Node, CachedRunID: t.RunID, Match: t.Match,
-			Differ: t.Differ, HasLosses: t.HasLosses, CachedTrainLoss: t.Cached.Train, CachedValLoss: t.Cached.Val,
-			TwinTrainLoss: t.Again.Train, TwinValLoss: t.Again.Val, Host: host, LogPath: t.LogPath})
+		rec := track.TwinRecord{VerifyID: verifyID, Node: t.Node, CachedRunID: t.RunID, Match: t.Match, Differ: t.Differ,
+			Host: host, LogPath: t.LogPath}
+		if t.HasLosses {
+			rec.Summary = []track.TwinValue{{Name: "final train loss", Cached: t.Cached.Train, Twin: t.Again.Train},
+				{Name: "final val loss", Cached: t.Cached.Val, Twin: t.Again.Val}}
+		}
+		recs = append(recs, rec)
 	}
 	db, err := e.openDB()
 	if err == nil {

@@ -96,7 +96,8 @@ func newFixture(t testing.TB, sp spec) *fixture {
 	}
 	if sp.twins {
 		if err := db.RecordTwins([]track.TwinRecord{{VerifyID: "verify-x", Node: `train.mlp["1"]`, CachedRunID: f.runID, Match: true,
-			HasLosses: true, CachedTrainLoss: 0.25, CachedValLoss: 0.5, TwinTrainLoss: 0.25, TwinValLoss: 0.5, Host: "login1"}}); err != nil {
+			Summary: []track.TwinValue{{Name: "final train loss", Cached: 0.25, Twin: 0.25}, {Name: "final val loss", Cached: 0.5, Twin: 0.5}},
+			Host:    "login1"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

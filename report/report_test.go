@@ -39,6 +39,7 @@ func TestReportAnswersEveryQuestion(t *testing.T) {
 	for _, want := range []string{
 		`id="reproducibility"`, `id="data"`, `id="configuration"`, `id="optimisation"`, `id="results"`, `id="where-it-fails"`, `id="speed"`, `id="handover"`,
 		"yes, bit for bit",              // the twin table
+		"<th>final val loss</th>",       // a summary number of the twin table
 		"OpenBLAS (Haswell)",            // the engine
 		"220,025",                       // the Kaggle re-release
 		"tumor_032",                     // slide overlap

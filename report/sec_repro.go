@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/pcamflow/pcamflow/stages/train"
@@ -123,8 +124,19 @@ func twinBlocks(s *source) []block {
 		return []block{hint{"No twin run of these outputs is recorded: re-execute a node from scratch and compare it bit for bit with",
 			fmt.Sprintf("pcamflow verify '%s'", target)}}
 	}
-	t := table{Head: []string{"node", "verified", "outputs from run", "run", "final train loss", "final val loss", "match"},
-		Numeric: []bool{false, false, false, false, true, true, false}}
+	var names []string // the summary numbers of all records, in order of first appearance
+	for _, tw := range twins {
+		for _, v := range tw.Summary {
+			if !slices.Contains(names, v.Name) {
+				names = append(names, v.Name)
+			}
+		}
+	}
+	t := table{Head: append(append([]string{"node", "verified", "outputs from run", "run"}, names...), "match")}
+	t.Numeric = make([]bool, len(t.Head))
+	for i := range names {
+		t.Numeric[4+i] = true
+	}
 	matched := 0
 	for _, tw := range twins {
 		verdict := "yes, bit for bit"
@@ -133,13 +145,21 @@ func twinBlocks(s *source) []block {
 		} else {
 			verdict = "NO: " + strings.Join(tw.Differ, ", ") + " differ"
 		}
-		tl, vl, ttl, tvl := dash, dash, dash, dash
-		if tw.HasLosses {
-			tl, vl, ttl, tvl = exact(tw.CachedTrainLoss), exact(tw.CachedValLoss), exact(tw.TwinTrainLoss), exact(tw.TwinValLoss)
+		if len(tw.Measured) > 0 {
+			verdict += " (measurements not compared: " + strings.Join(tw.Measured, ", ") + ")"
 		}
-		t.Rows = append(t.Rows,
-			[]string{tw.Node, when(tw.Verified), tw.CachedRunID, "cached", tl, vl, ""},
-			[]string{"", "", tw.VerifyID, "twin on " + orDash(tw.Host), ttl, tvl, verdict})
+		cached := []string{tw.Node, when(tw.Verified), tw.CachedRunID, "cached"}
+		twin := []string{"", "", tw.VerifyID, "twin on " + orDash(tw.Host)}
+		for _, name := range names {
+			c, w := dash, dash
+			for _, v := range tw.Summary {
+				if v.Name == name {
+					c, w = exact(v.Cached), exact(v.Twin)
+				}
+			}
+			cached, twin = append(cached, c), append(twin, w)
+		}
+		t.Rows = append(t.Rows, append(cached, ""), append(twin, verdict))
 	}
 	return []block{para{fmt.Sprintf("%d twin runs recorded, %d bit-identical to the cached outputs.", len(twins), matched)}, t}
 }

@@ -22,11 +22,8 @@ CREATE TABLE verify_twins (
 	cached_run_id     TEXT NOT NULL,   -- the run that produced the cached outputs
 	matched           INTEGER NOT NULL CHECK (matched IN (0, 1)),
 	differ            TEXT NOT NULL,   -- JSON array of output names
-	has_losses        INTEGER NOT NULL CHECK (has_losses IN (0, 1)),
-	cached_train_loss REAL,            -- NULL stands for NaN
-	cached_val_loss   REAL,
-	twin_train_loss   REAL,
-	twin_val_loss     REAL,
+	measured          TEXT NOT NULL,   -- JSON array of output names not compared (measurements)
+	summary           TEXT NOT NULL,   -- JSON array of {"name", "cached", "twin"}; null stands for NaN
 	host              TEXT NOT NULL,
 	log_path          TEXT NOT NULL,
 	verified          TEXT NOT NULL
@@ -48,20 +45,60 @@ type TwinRecord struct {
 	Key  string `json:"key"`
 	// CachedRunID is the run that produced the cached outputs the twin was compared with.
 	CachedRunID string `json:"cached_run_id"`
-	// Match is true when every output is bit-identical; Differ lists the outputs that are not.
-	Match  bool     `json:"match"`
-	Differ []string `json:"differ,omitempty"`
-	// HasLosses says whether the node reports final losses (training nodes): then the cached run's
-	// and the twin's final train and validation losses are set (NaN when not finite).
-	HasLosses       bool    `json:"has_losses"`
-	CachedTrainLoss float64 `json:"cached_train_loss"`
-	CachedValLoss   float64 `json:"cached_val_loss"`
-	TwinTrainLoss   float64 `json:"twin_train_loss"`
-	TwinValLoss     float64 `json:"twin_val_loss"`
+	// Match is true when every compared output is bit-identical; Differ lists the outputs that are
+	// not, Measured those the kind declares as measurements (timings), which are not compared.
+	Match    bool     `json:"match"`
+	Differ   []string `json:"differ,omitempty"`
+	Measured []string `json:"measured,omitempty"`
+	// Summary holds the numbers the kind summarises a node with (a training node's final losses),
+	// for the cached run and the twin side by side.
+	Summary []TwinValue `json:"summary,omitempty"`
 	// Host is where the twin ran, LogPath its log, Verified when (zero means now at recording).
 	Host     string    `json:"host"`
 	LogPath  string    `json:"log_path"`
 	Verified time.Time `json:"verified"`
+}
+
+// TwinValue is one summary number of a twin record: its value in the cached run and in the twin.
+// NaN is stored and read back (as JSON null).
+type TwinValue struct {
+	Name   string
+	Cached float64
+	Twin   float64
+}
+
+// twinValueJSON is the stored form of TwinValue.
+type twinValueJSON struct {
+	Name   string   `json:"name"`
+	Cached *float64 `json:"cached"`
+	Twin   *float64 `json:"twin"`
+}
+
+// MarshalJSON implements json.Marshaler: NaN and infinities become null.
+func (v TwinValue) MarshalJSON() ([]byte, error) {
+	finite := func(x float64) *float64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return &x
+	}
+	return json.Marshal(twinValueJSON{Name: v.Name, Cached: finite(v.Cached), Twin: finite(v.Twin)})
+}
+
+// UnmarshalJSON implements json.Unmarshaler: null is NaN.
+func (v *TwinValue) UnmarshalJSON(data []byte) error {
+	var j twinValueJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	v.Name, v.Cached, v.Twin = j.Name, math.NaN(), math.NaN()
+	if j.Cached != nil {
+		v.Cached = *j.Cached
+	}
+	if j.Twin != nil {
+		v.Twin = *j.Twin
+	}
+	return nil
 }
 
 // RecordTwins stores the twin records of one verify invocation in one transaction and sets their
@@ -82,13 +119,20 @@ func (db *DB) RecordTwins(recs []TwinRecord) error {
 			if err != nil {
 				return err
 			}
-			res, err := tx.Exec(`INSERT INTO verify_twins (verify_id, node, key, cached_run_id, matched, differ, has_losses,
-				cached_train_loss, cached_val_loss, twin_train_loss, twin_val_loss, host, log_path, verified)
+			measured, err := json.Marshal(nonNil(r.Measured))
+			if err != nil {
+				return err
+			}
+			summary, err := json.Marshal(r.Summary)
+			if err != nil {
+				return err
+			}
+			res, err := tx.Exec(`INSERT INTO verify_twins (verify_id, node, key, cached_run_id, matched, differ, measured,
+				summary, host, log_path, verified)
 				VALUES (?, ?, COALESCE(NULLIF(?, ''), (SELECT key FROM node_runs WHERE run_id = ? AND node = ?
-					AND state = 'succeeded' ORDER BY id DESC LIMIT 1), ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				r.VerifyID, r.Node, r.Key, r.CachedRunID, r.Node, r.CachedRunID, r.Match, string(differ), r.HasLosses,
-				nullNaN(r.CachedTrainLoss), nullNaN(r.CachedValLoss), nullNaN(r.TwinTrainLoss), nullNaN(r.TwinValLoss),
-				r.Host, r.LogPath, encodeTime(r.Verified))
+					AND state = 'succeeded' ORDER BY id DESC LIMIT 1), ''), ?, ?, ?, ?, ?, ?, ?, ?)`,
+				r.VerifyID, r.Node, r.Key, r.CachedRunID, r.Node, r.CachedRunID, r.Match, string(differ), string(measured),
+				string(summary), r.Host, r.LogPath, encodeTime(r.Verified))
 			if err != nil {
 				return fmt.Errorf("twin of %s: %w", r.Node, err)
 			}
@@ -109,16 +153,7 @@ func (db *DB) RecordTwins(recs []TwinRecord) error {
 	return nil
 }
 
-// nullNaN stores NaN as NULL (SQLite has no NaN).
-func nullNaN(v float64) any {
-	if math.IsNaN(v) {
-		return nil
-	}
-	return v
-}
-
-const twinColumns = `id, verify_id, node, key, cached_run_id, matched, differ, has_losses, cached_train_loss,
-	cached_val_loss, twin_train_loss, twin_val_loss, host, log_path, verified`
+const twinColumns = `id, verify_id, node, key, cached_run_id, matched, differ, measured, summary, host, log_path, verified`
 
 // TwinsOf returns the twin records of the nodes with the given cache keys (every verify of those
 // exact outputs), oldest first. No key gives no records.
@@ -152,24 +187,25 @@ func (db *DB) queryTwins(query string, args ...any) ([]TwinRecord, error) {
 	var out []TwinRecord
 	for rows.Next() {
 		var r TwinRecord
-		var differ string
+		var differ, measured, summary string
 		var verified sql.NullString
-		var losses [4]sql.NullFloat64
-		if err := rows.Scan(&r.ID, &r.VerifyID, &r.Node, &r.Key, &r.CachedRunID, &r.Match, &differ, &r.HasLosses,
-			&losses[0], &losses[1], &losses[2], &losses[3], &r.Host, &r.LogPath, &verified); err != nil {
+		if err := rows.Scan(&r.ID, &r.VerifyID, &r.Node, &r.Key, &r.CachedRunID, &r.Match, &differ, &measured, &summary,
+			&r.Host, &r.LogPath, &verified); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(differ), &r.Differ); err != nil {
-			return nil, fmt.Errorf("twin %d: stored differ %q: %w", r.ID, differ, err)
+		for _, f := range []struct {
+			text string
+			into any
+		}{{differ, &r.Differ}, {measured, &r.Measured}, {summary, &r.Summary}} {
+			if err := json.Unmarshal([]byte(f.text), f.into); err != nil {
+				return nil, fmt.Errorf("twin %d: stored %q: %w", r.ID, f.text, err)
+			}
 		}
 		if len(r.Differ) == 0 {
 			r.Differ = nil
 		}
-		for i, p := range []*float64{&r.CachedTrainLoss, &r.CachedValLoss, &r.TwinTrainLoss, &r.TwinValLoss} {
-			*p = math.NaN()
-			if losses[i].Valid {
-				*p = losses[i].Float64
-			}
+		if len(r.Measured) == 0 {
+			r.Measured = nil
 		}
 		if r.Verified, err = decodeTime(verified); err != nil {
 			return nil, fmt.Errorf("twin %d: %w", r.ID, err)

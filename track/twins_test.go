@@ -14,9 +14,9 @@ func TestTwinsAreRecordedAndFoundByKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := []TwinRecord{
-		{VerifyID: "verify-a", Node: `train.mlp["1"]`, CachedRunID: "r1", Match: true, HasLosses: true,
-			CachedTrainLoss: 0.5, CachedValLoss: 0.6, TwinTrainLoss: 0.5, TwinValLoss: math.NaN(), Host: "h", LogPath: "l"},
-		{VerifyID: "verify-a", Node: "command.flaky", Key: "k2", CachedRunID: "r0", Differ: []string{"out/flaky.txt"}},
+		{VerifyID: "verify-a", Node: `train.mlp["1"]`, CachedRunID: "r1", Match: true, Host: "h", LogPath: "l",
+			Summary: []TwinValue{{"final train loss", 0.5, 0.5}, {"final val loss", 0.6, math.NaN()}}},
+		{VerifyID: "verify-a", Node: "command.flaky", Key: "k2", CachedRunID: "r0", Differ: []string{"out/flaky.txt"}, Measured: []string{"bench.json"}},
 		{VerifyID: "verify-b", Node: "command.other", CachedRunID: "r9"}, // producer unknown: no key
 	}
 	if err := db.RecordTwins(recs); err != nil {
@@ -33,10 +33,11 @@ func TestTwinsAreRecordedAndFoundByKey(t *testing.T) {
 		t.Fatalf("twins of k1, k2: %+v", got)
 	}
 	a, b := got[0], got[1]
-	if !a.Match || !a.HasLosses || a.CachedTrainLoss != 0.5 || a.CachedValLoss != 0.6 || !math.IsNaN(a.TwinValLoss) || a.Verified.IsZero() || a.Differ != nil {
+	if !a.Match || len(a.Summary) != 2 || a.Summary[0] != (TwinValue{"final train loss", 0.5, 0.5}) || a.Summary[1].Cached != 0.6 ||
+		!math.IsNaN(a.Summary[1].Twin) || a.Verified.IsZero() || a.Differ != nil || a.Measured != nil {
 		t.Errorf("first twin read back as %+v", a)
 	}
-	if b.Match || !slices.Equal(b.Differ, []string{"out/flaky.txt"}) || b.HasLosses {
+	if b.Match || !slices.Equal(b.Differ, []string{"out/flaky.txt"}) || !slices.Equal(b.Measured, []string{"bench.json"}) || b.Summary != nil {
 		t.Errorf("second twin read back as %+v", b)
 	}
 	if none, err := db.TwinsOf(nil); err != nil || len(none) != 0 {
