@@ -1,5 +1,5 @@
 # pcamflow — the two commands of the README:
-#   make demo   install what is needed, build, and run the quickstart pipeline
+#   make demo   install what is needed, build, run the quickstart pipeline and write its report
 #   make test   install what is needed, build, start the local Slurm cluster, and run every check
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
@@ -14,6 +14,7 @@ GOTEST_FLAGS ?= -p 2 -count=1 -timeout 30m
 
 demo: setup build
 	./$(BIN) run
+	./$(BIN) report --last
 
 setup:
 	scripts/setup.sh build

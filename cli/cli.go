@@ -51,6 +51,7 @@ func commands() []command {
 		{"slurm", "slurm render: write the sbatch scripts the pipeline would submit", cmdSlurm},
 		{"exec", "execute one node (what a Slurm job runs)", cmdExec},
 		{"runs", "list node runs, show one (parameters, metric history), compare several", cmdRuns},
+		{"report", "write a run's report: report.html (self-contained) and report.md with pictures", cmdReport},
 		{"infer", "predict tumour probabilities for patches with a model checkpoint", cmdInfer},
 		{"version", "print the version", cmdVersion},
 	}

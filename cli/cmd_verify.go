@@ -34,7 +34,9 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 	}
 	defer sess.close()
 	r := sess.r
-	twins, err := r.Verify(ctx, addr, "verify-"+track.NewRunID(time.Now()))
+	verifyID := "verify-" + track.NewRunID(time.Now())
+	twins, err := r.Verify(ctx, addr, verifyID)
+	e.recordTwins(verifyID, twins)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pcamflow: verify: %v\n", err)
 		return exitFailure

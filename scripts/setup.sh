@@ -2,7 +2,8 @@
 # Installs what pcamflow needs on a Debian machine, idempotently.
 #   scripts/setup.sh build   packages to build and run pcamflow (cgo: HDF5, OpenBLAS, SQLite), and Graphviz
 #                            for the README's `pcamflow graph | dot -Tsvg`
-#   scripts/setup.sh test    + what the tests use (h5py/sklearn references, HDF5 tools, Slurm + munge)
+#   scripts/setup.sh test    + what the tests use (h5py/sklearn references, HDF5 tools, Slurm + munge,
+#                            Chromium to render the report)
 #   scripts/setup.sh bench   + what the benchmarks compare against (PyTorch, Snakemake, hyperfine)
 # Only missing packages are installed; a machine that has them all is not touched. When another apt
 # or dpkg process holds the package lock (unattended upgrades, another setup), apt waits for it
@@ -13,7 +14,7 @@ profile="${1:-build}"
 pkgs=(gcc libc6-dev pkg-config libhdf5-dev libopenblas-dev libsqlite3-dev graphviz)
 case "$profile" in
   build) ;;
-  test) pkgs+=(hdf5-tools python3-h5py python3-sklearn python3-numpy slurm-wlm munge procps) ;;
+  test) pkgs+=(hdf5-tools python3-h5py python3-sklearn python3-numpy slurm-wlm munge procps chromium) ;;
   bench) pkgs+=(hdf5-tools python3-h5py python3-sklearn python3-numpy slurm-wlm munge procps python3-torch snakemake hyperfine) ;;
   *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

@@ -70,6 +70,7 @@ CREATE TABLE noop_runs (
 );
 `},
 	migrationChildren,
+	{4, "verify twin records", twinsSQL},
 }
 
 // schemaVersion returns the highest migration version this build knows.

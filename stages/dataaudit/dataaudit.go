@@ -31,7 +31,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "data_audit" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "2" } // 2: leak_policy and report version 2
+func (Kind) Version() string { return "2" } // 2: leak_policy, report version 2, plots/ output
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
@@ -113,7 +113,7 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 				Detail: fmt.Sprintf("hamming_threshold must be a whole number from 0 to %d.", audit.MaxHammingThreshold), Subject: at("hamming_threshold")})
 		}
 	}
-	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}}}, diags
+	return &stages.Task{Outputs: map[string]stages.Output{"report.json": {}, "summary.md": {}, "montages": {}, "clean.json": {}, PlotsOutput: {}}}, diags
 }
 
 // classDiags reports each entry of the list attribute name that is not a finding class, with the
@@ -232,7 +232,10 @@ func writeReport(report *audit.Report, readers map[pcam.Split]pcam.Reader, jsonP
 // writeOutputs writes the report, summary, montages and clean index lists, and copies the summary
 // into the node log.
 func writeOutputs(env *stages.Env, report *audit.Report, readers map[pcam.Split]pcam.Reader) error {
-	err := writeReport(report, readers, env.OutputPaths["report.json"], env.OutputPaths["summary.md"], env.OutputPaths["montages"])
+	if err := writeReport(report, readers, env.OutputPaths["report.json"], env.OutputPaths["summary.md"], env.OutputPaths["montages"]); err != nil {
+		return err
+	}
+	err := writePlots(env.OutputPaths[PlotsOutput], report)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func (Kind) SeedsAttr() string { return "seeds" }
 
 // AggregateOutputs implements stages.Seeded.
 func (Kind) AggregateOutputs() map[string]stages.Output {
-	return map[string]stages.Output{outAggregate: {}}
+	return map[string]stages.Output{outAggregate: {}, PlotsOutput: {}}
 }
 
 // Aggregate implements stages.Seeded: mean ± std over seeds of every final metric.
@@ -77,6 +77,9 @@ func (Kind) Aggregate(_ context.Context, env *stages.Env) error {
 		sum.Final["val_f_beta"].Mean, sum.Final["val_f_beta"].Std, sum.Final["val_loss"].Mean, sum.Final["val_loss"].Std)
 	fmt.Fprintln(env.Log, line)
 	fmt.Fprintf(env.Progress, "           %s\n", line)
+	if err := writeAggregatePlots(env); err != nil {
+		return err
+	}
 	return writeJSON(env.OutputPaths[outAggregate], sum)
 }
 

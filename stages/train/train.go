@@ -35,7 +35,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "train" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "2" } // 2: best-checkpoint ties broken by val_loss
+func (Kind) Version() string { return "2" } // 2: best-checkpoint ties broken by val_loss; plots/ output
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
@@ -109,7 +109,7 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 				Detail: fmt.Sprintf("%v.", err), Subject: at(attr)})
 		}
 	}
-	return &stages.Task{Outputs: map[string]stages.Output{outCheckpoint: {}, outBest: {}, outHistory: {}, outMetrics: {}}}, diags
+	return &stages.Task{Outputs: map[string]stages.Output{outCheckpoint: {}, outBest: {}, outHistory: {}, outMetrics: {}, PlotsOutput: {}}}, diags
 }
 
 // Execute implements stages.Kind: it trains one seed.
@@ -123,5 +123,8 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 		return err
 	}
 	mc.Seed = uint64(env.Seed)
-	return (&loop{env: env, mc: mc, opt: opt, view: view}).run(ctx)
+	if err := (&loop{env: env, mc: mc, opt: opt, view: view}).run(ctx); err != nil {
+		return err
+	}
+	return writeSeedPlots(env.OutputPaths[outHistory], env.OutputPaths[PlotsOutput], opt.Beta)
 }

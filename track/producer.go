@@ -1,0 +1,23 @@
+package track
+
+import "fmt"
+
+// Producer returns the execution whose outputs a cached node run reused: the newest succeeded run
+// of the same node with the same cache key. It returns nil for a node run that is not cached or
+// whose producer is no longer recorded. The nodes of a no-op run (RecordNoop) are presented as
+// cached copies of the repeated run's rows, IDs included: their producer may be the row with
+// their own ID.
+func (db *DB) Producer(n NodeRun) (*NodeRun, error) {
+	if n.State != NodeCached || n.Key == "" {
+		return nil, nil
+	}
+	nodes, err := db.queryNodes(`SELECT `+nodeColumns+` FROM node_runs WHERE node = ? AND key = ? AND state = ?
+		ORDER BY id DESC LIMIT 1`, n.Node, n.Key, NodeSucceeded)
+	if err != nil {
+		return nil, fmt.Errorf("track: producer of node run %d (%s): %w", n.ID, n.Node, err)
+	}
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	return &nodes[0], nil
+}
