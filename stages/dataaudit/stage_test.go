@@ -62,7 +62,7 @@ func auditEnv(t *testing.T, dir, ws string, set map[string]cty.Value) *stages.En
 	out := t.TempDir()
 	env := &stages.Env{Node: "data_audit.pcam", Config: config(t, set), ProjectDir: filepath.Dir(ws), ScratchDir: t.TempDir(),
 		OutputPaths: map[string]string{}, Log: io.Discard, Progress: io.Discard, ResumeDir: filepath.Join(ws, "resume", "0123abcd")}
-	for _, name := range []string{"report.json", "summary.md", "montages", "clean.json"} {
+	for _, name := range []string{"report.json", "summary.md", "montages", "clean.json", PlotsOutput} {
 		env.OutputPaths[name] = filepath.Join(out, name)
 	}
 	return env

@@ -28,7 +28,7 @@ func trainOnce(t *testing.T, dir, format string, set map[string]cty.Value) (erro
 	env := &stages.Env{Node: "train.t", Config: config(t, set), ProjectDir: dir, ScratchDir: t.TempDir(),
 		OutputPaths: map[string]string{}, Seed: 1, Log: &log, ResumeDir: filepath.Join(t.TempDir(), "resume"),
 		Progress: io.Discard}
-	for _, name := range []string{outCheckpoint, outBest, outHistory, outMetrics} {
+	for _, name := range []string{outCheckpoint, outBest, outHistory, outMetrics, PlotsOutput} {
 		env.OutputPaths[name] = filepath.Join(out, name)
 	}
 	err := (Kind{}).Execute(context.Background(), env)
