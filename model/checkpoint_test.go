@@ -245,11 +245,12 @@ func TestDeterminismAcrossThreadCounts(t *testing.T) {
 	old := numWorkers()
 	defer SetThreads(old)
 	// 32×32 inputs, so that products and convolutions really are split into several blocks
-	mlp, cnn := smallMLP(), plateauCNN()
+	mlp, cnn, fused := smallMLP(), plateauCNN(), fusedCNN()
 	mlp.Input, cnn.Input = Input{Height: 32, Width: 32, Channels: 3}, Input{Height: 32, Width: 32, Channels: 3}
-	for _, cfg := range []Config{mlp, cnn} {
-		if g := (convGeom{n: 16, h: 32, w: 32}); cfg.Arch == ArchCNN && g.chunks() < 2 {
-			t.Fatalf("test geometry gives %d conv chunks", g.chunks())
+	fused.Input = cnn.Input
+	for _, cfg := range []Config{mlp, cnn, fused} {
+		if g := (convGeom{n: 16, h: 32, w: 32}); cfg.Arch == ArchCNN && g.rowChunks() < 2 {
+			t.Fatalf("test geometry gives %d conv chunks per image", g.rowChunks())
 		}
 		var files [][]byte
 		for _, n := range []int{1, 3} {

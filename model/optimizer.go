@@ -116,26 +116,45 @@ func (o *optimizer) buffers(names []string) (out []namedBuf) {
 	return out
 }
 
+// optBlock is the number of values one optimiser task updates. The update is element-wise, so
+// the split changes nothing but the speed.
+const optBlock = 1 << 15
+
 // update applies one step at learning rate lr to every parameter w[i] with gradient g[i], the
-// gradients first scaled by gscale (gradient clipping). It zeroes the gradients as it goes and
-// returns false when an updated weight is NaN or infinite.
+// gradients first scaled by gscale (gradient clipping). It leaves the gradients unchanged, runs
+// on the kernel threads, and returns false when an updated weight is NaN or infinite.
 func (o *optimizer) update(lr float64, gscale float32, w, g [][]float32) bool {
 	o.t++
-	var sum float64
+	type task struct{ i, lo, hi int }
+	var tasks []task
 	for i := range w {
-		switch o.cfg.Name {
-		case "adam", "adamw":
-			sum += o.adam(i, lr, gscale, w[i], g[i])
-		default:
-			sum += o.sgd(i, lr, gscale, w[i], g[i])
+		for lo := 0; lo < len(w[i]); lo += optBlock {
+			tasks = append(tasks, task{i, lo, min(lo+optBlock, len(w[i]))})
 		}
 	}
-	return !math.IsNaN(sum) && !math.IsInf(sum, 0)
+	bad := make([]bool, len(tasks))
+	parallelTasks(len(tasks), func(_, k int) {
+		tk := tasks[k]
+		var check float32
+		switch o.cfg.Name {
+		case "adam", "adamw":
+			check = o.adam(tk.i, tk.lo, tk.hi, lr, gscale, w[tk.i], g[tk.i])
+		default:
+			check = o.sgd(tk.i, tk.lo, tk.hi, lr, gscale, w[tk.i], g[tk.i])
+		}
+		bad[k] = check != 0
+	})
+	for _, b := range bad {
+		if b {
+			return false
+		}
+	}
+	return true
 }
 
-// adam is PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) for one tensor. It returns
-// the sum of the updated weights, which is finite exactly when all of them are.
-func (o *optimizer) adam(i int, lr float64, gscale float32, w, g []float32) float64 {
+// adam is PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) for values [lo,hi) of
+// parameter i. It returns Σ 0·w over the updated weights: 0 exactly when all are finite.
+func (o *optimizer) adam(i, lo, hi int, lr float64, gscale float32, w, g []float32) float32 {
 	c := o.cfg
 	b1, b2 := float32(c.Beta1), float32(c.Beta2)
 	bc1 := 1 - math.Pow(c.Beta1, float64(o.t))
@@ -149,43 +168,43 @@ func (o *optimizer) adam(i int, lr float64, gscale float32, w, g []float32) floa
 	} else {
 		l2 = float32(c.WeightDecay)
 	}
-	m, v := o.m[i][:len(w)], o.v[i][:len(w)]
-	g = g[:len(w)]
-	var sum float32
+	w = w[lo:hi]
+	m, v, g := o.m[i][lo:hi], o.v[i][lo:hi], g[lo:hi]
+	m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
+	var check float32
 	for j, wj := range w {
 		gj := g[j]*gscale + l2*wj
-		g[j] = 0
 		mj := b1*m[j] + (1-b1)*gj
 		vj := b2*v[j] + (1-b2)*gj*gj
 		m[j], v[j] = mj, vj
 		wj = wj*decay - step*mj/(sqrt32(vj)/sbc2+eps)
 		w[j] = wj
-		sum += wj
+		check += 0 * wj
 	}
-	return float64(sum)
+	return check
 }
 
-// sgd is PyTorch's SGD with optional momentum (dampening 0, no Nesterov) and L2 weight decay.
-func (o *optimizer) sgd(i int, lr float64, gscale float32, w, g []float32) float64 {
+// sgd is PyTorch's SGD with optional momentum (dampening 0, no Nesterov) and L2 weight decay, for
+// values [lo,hi) of parameter i; it returns Σ 0·w as adam does.
+func (o *optimizer) sgd(i, lo, hi int, lr float64, gscale float32, w, g []float32) float32 {
 	c := o.cfg
 	wd, mom, lr32 := float32(c.WeightDecay), float32(c.Momentum), float32(lr)
-	g = g[:len(w)]
-	var sum float32
+	w = w[lo:hi]
+	g = g[lo:hi][:len(w)]
+	var check float32
 	if o.m == nil {
 		for j, wj := range w {
 			gj := g[j]*gscale + wd*wj
-			g[j] = 0
 			wj -= lr32 * gj
 			w[j] = wj
-			sum += wj
+			check += 0 * wj
 		}
-		return float64(sum)
+		return check
 	}
-	buf := o.m[i][:len(w)]
+	buf := o.m[i][lo:hi][:len(w)]
 	first := o.t == 1
 	for j, wj := range w {
 		gj := g[j]*gscale + wd*wj
-		g[j] = 0
 		bj := gj
 		if !first {
 			bj = mom*buf[j] + gj
@@ -193,9 +212,9 @@ func (o *optimizer) sgd(i int, lr float64, gscale float32, w, g []float32) float
 		buf[j] = bj
 		wj -= lr32 * bj
 		w[j] = wj
-		sum += wj
+		check += 0 * wj
 	}
-	return float64(sum)
+	return check
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -21,9 +21,12 @@ func TestModelGradientsNumerically(t *testing.T) {
 	// dropout masks are graph inputs: fixed masks must give exact gradients through them
 	mlpDrop := smallMLP()
 	mlpDrop.HiddenUnits, mlpDrop.Dropout = []int{16, 8}, 0.3
-	for ci, cfg := range []Config{mlp, cnn, cnnRelu, mlpDrop} {
+	// fused conv blocks (no batch norm, max pooling), smooth activation
+	fused := fusedCNN()
+	fused.Activation = "tanh"
+	for ci, cfg := range []Config{mlp, cnn, cnnRelu, mlpDrop, fused} {
 		eps := float32(1e-2)
-		if ci >= 2 {
+		if ci == 2 || ci == 3 {
 			eps = 1e-3
 		}
 		tr := mustNew(t, cfg)
