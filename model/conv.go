@@ -76,38 +76,55 @@ func (b *workerBufs) ensureWorkers() {
 }
 
 // im2col fills col (rows = (r1−r0)·W, 9·C columns) from image rows [r0, r1) of one image xi.
-// Inside the image the three taps of a kernel row are contiguous in xi and copied at once.
+// The three taps of a kernel row are contiguous in xi: inside the image they are copied as one
+// block, as a fixed-size array for the common channel counts.
 func (g convGeom) im2col(xi []float32, r0, r1 int, col []float32) {
 	h, w, c, k := g.h, g.w, g.c, g.k()
 	c3 := 3 * c
 	for y := r0; y < r1; y++ {
-		for xx := 0; xx < w; xx++ {
-			row := col[((y-r0)*w+xx)*k : ((y-r0)*w+xx+1)*k]
-			for ky := 0; ky < 3; ky++ {
-				iy := y + ky - 1
-				dst := row[ky*c3 : (ky+1)*c3]
-				switch {
-				case iy < 0 || iy >= h:
-					clear(dst)
-				case xx >= 1 && xx+1 < w:
-					src := xi[(iy*w+xx-1)*c : (iy*w+xx+2)*c]
-					if c == 3 {
-						*(*[9]float32)(dst) = *(*[9]float32)(src)
-					} else {
-						copy(dst, src)
-					}
-				default:
-					for kx := 0; kx < 3; kx++ {
-						ix := xx + kx - 1
-						d := dst[kx*c : (kx+1)*c]
-						if ix < 0 || ix >= w {
-							clear(d)
-						} else {
-							copy(d, xi[(iy*w+ix)*c:(iy*w+ix+1)*c])
-						}
-					}
+		for ky := 0; ky < 3; ky++ {
+			iy := y + ky - 1
+			off := (y-r0)*w*k + ky*c3
+			if iy < 0 || iy >= h {
+				for xx := 0; xx < w; xx++ {
+					clear(col[off+xx*k : off+xx*k+c3])
+				}
+				continue
+			}
+			src := xi[iy*w*c : (iy+1)*w*c]
+			g.im2colEdge(src, 0, col[off:off+c3])
+			switch c {
+			case 3:
+				for xx := 1; xx < w-1; xx++ {
+					*(*[9]float32)(col[off+xx*k:]) = *(*[9]float32)(src[(xx-1)*3:])
+				}
+			case 16:
+				for xx := 1; xx < w-1; xx++ {
+					*(*[48]float32)(col[off+xx*k:]) = *(*[48]float32)(src[(xx-1)*16:])
+				}
+			default:
+				for xx := 1; xx < w-1; xx++ {
+					copy(col[off+xx*k:off+xx*k+c3], src[(xx-1)*c:(xx+2)*c])
 				}
 			}
+			if w > 1 {
+				g.im2colEdge(src, w-1, col[off+(w-1)*k:off+(w-1)*k+c3])
+			}
+		}
+	}
+}
+
+// im2colEdge fills the three taps dst of column xx of one input row src, with zeros where they
+// fall outside the image.
+func (g convGeom) im2colEdge(src []float32, xx int, dst []float32) {
+	c := g.c
+	for kx := 0; kx < 3; kx++ {
+		ix := xx + kx - 1
+		d := dst[kx*c : (kx+1)*c]
+		if ix < 0 || ix >= g.w {
+			clear(d)
+		} else {
+			copy(d, src[ix*c:(ix+1)*c])
 		}
 	}
 }

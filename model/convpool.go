@@ -14,9 +14,18 @@ import (
 // rebuilds each chunk's output gradient from the pooled gradient and the recorded maxima in the
 // same way. It computes exactly what conv2d, pool2x2 and activate compute one after another,
 // bit for bit (TestConvPoolMatchesUnfused).
+//
+// The direct inference path (infer.go) runs every conv block through forwardChunk, including
+// blocks with batch norm (in evaluation mode, an affine map per channel) or average pooling,
+// which the graph builds from separate ops; forwardChunk then applies the same kernels in the same
+// order as those ops: bn → maxpool → act, or [bn →] act → avgpool.
 type convPoolGeom struct {
 	conv convGeom
 	act  string
+	// avg selects average pooling (inference only; the fused training op is max pooling).
+	avg bool
+	// scale and shift are batch norm's evaluation-mode affine map (inference only), or nil.
+	scale, shift []float32
 }
 
 // pooled sizes: rows and columns of the output, and one output image.
@@ -32,9 +41,18 @@ func chunkOut(r0, r1 int) (p0, np int) { return r0 / 2, (r1 - r0) / 2 }
 func (g convPoolGeom) forwardChunk(xi, wt, b []float32, r0, r1 int, outImg []float32, argImg []uint8, yc, col []float32) {
 	c := g.conv
 	c.forwardChunk(xi, wt, b, r0, r1, yc, col)
+	yc = yc[:(r1-r0)*c.w*c.o]
+	if g.scale != nil {
+		affineRows(yc, yc, g.scale, g.shift, c.o)
+	}
 	p0, np := chunkOut(r0, r1)
 	rowOut := g.pw() * c.o
 	out := outImg[p0*rowOut : (p0+np)*rowOut]
+	if g.avg {
+		activateRange(g.act, yc, yc)
+		avgPoolRows(out, yc, np, c.w, c.o)
+		return
+	}
 	var arg []uint8
 	if argImg != nil {
 		arg = argImg[p0*rowOut : (p0+np)*rowOut]
@@ -43,7 +61,8 @@ func (g convPoolGeom) forwardChunk(xi, wt, b []float32, r0, r1 int, outImg []flo
 	activateRange(g.act, out, out)
 }
 
-// forward computes the block for every image, one task per chunk.
+// forward computes the block for every image, one task per chunk; arg (nil: not recorded)
+// receives the window maxima.
 func (g convPoolGeom) forward(out, x, wt, b []float32, arg []uint8, ycs, cols *workerBufs) {
 	c := g.conv
 	nc := c.rowChunks()
@@ -53,7 +72,11 @@ func (g convPoolGeom) forward(out, x, wt, b []float32, arg []uint8, ycs, cols *w
 		img, ci := t/nc, t%nc
 		r0, r1 := c.chunkSpan(ci)
 		o := img * g.imgOut()
-		g.forwardChunk(x[img*c.imgIn():], wt, b, r0, r1, out[o:o+g.imgOut()], arg[o:o+g.imgOut()], ycs.get(wk), cols.get(wk))
+		var ai []uint8
+		if arg != nil {
+			ai = arg[o : o+g.imgOut()]
+		}
+		g.forwardChunk(x[img*c.imgIn():], wt, b, r0, r1, out[o:o+g.imgOut()], ai, ycs.get(wk), cols.get(wk))
 	})
 }
 

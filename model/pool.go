@@ -23,7 +23,8 @@ func (g poolGeom) ow() int { return g.w / 2 }
 // the same values bit for bit.
 
 // maxPoolRows writes the maximum of every 2×2 window into dst and, when arg is not nil, which of
-// the four (0..3 in scan order) is the first maximum.
+// the four (0..3 in scan order) holds it, the first one on ties. The maximum is Go's max (NaN if
+// any value is NaN); it is computed without branches, which random data would mispredict.
 func maxPoolRows(dst, src []float32, arg []uint8, np, w, c int) {
 	ow, row := w/2, w*c
 	for y := 0; y < np; y++ {
@@ -36,42 +37,29 @@ func maxPoolRows(dst, src []float32, arg []uint8, np, w, c int) {
 			a, b, cc, d = a[:len(out)], b[:len(out)], cc[:len(out)], d[:len(out)]
 			if arg == nil {
 				for j := range out {
-					out[j] = max4(a[j], b[j], cc[j], d[j])
+					out[j] = max(max(a[j], b[j]), max(cc[j], d[j]))
 				}
 				continue
 			}
 			ar := arg[o : o+c]
 			ar = ar[:len(out)]
 			for j := range out {
-				m, k := a[j], uint8(0)
-				if b[j] > m {
-					m, k = b[j], 1
-				}
-				if cc[j] > m {
-					m, k = cc[j], 2
-				}
-				if d[j] > m {
-					m, k = d[j], 3
-				}
-				out[j], ar[j] = m, k
+				aj, bj, cj, dj := a[j], b[j], cc[j], d[j]
+				m1, k1 := max(aj, bj), b2u8(bj > aj)
+				m2, k2 := max(cj, dj), 2+b2u8(dj > cj)
+				mask := -b2u8(m2 > m1)
+				out[j], ar[j] = max(m1, m2), k1^((k1^k2)&mask)
 			}
 		}
 	}
 }
 
-// max4 is the first maximum of a, b, c, d in that order (NaN never wins a comparison).
-func max4(a, b, c, d float32) float32 {
-	m := a
-	if b > m {
-		m = b
+// b2u8 is 1 for true and 0 for false (compiled to a SETcc, no branch).
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
 	}
-	if c > m {
-		m = c
-	}
-	if d > m {
-		m = d
-	}
-	return m
+	return 0
 }
 
 // avgPoolRows writes the mean of every 2×2 window into dst.

@@ -9,10 +9,6 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// predictBatch is the fixed batch size of the evaluation graph; Predict pads the last chunk, so
-// every prediction goes through the same compiled graph whatever the caller's batch size.
-const predictBatch = 64
-
 // LayerNorm is the L2 norm of the gradient of one layer (all its parameter tensors together).
 type LayerNorm struct {
 	// Layer is the layer name: fc1..fcK, conv1..convK, bn1..bnK or out.
@@ -38,7 +34,8 @@ type Trainer struct {
 	meta   json.RawMessage
 	norms  []LayerNorm
 	train  map[int]*netGraph
-	pred   *netGraph
+	pred   map[int]*netGraph // evaluation graphs by batch size (graphLogits)
+	infer  *inferNet         // the direct forward path (Logits)
 	layers []string // distinct layer names in parameter order
 }
 
@@ -62,6 +59,7 @@ func New(cfg Config) (*Trainer, error) {
 		lut:    newPixelLUT(cfg.Normalize, cfg.Input.Channels),
 		lr:     cfg.Optimizer.LearningRate,
 		train:  map[int]*netGraph{},
+		pred:   map[int]*netGraph{},
 	}
 	sizes := make([]int, len(t.params))
 	for i, p := range t.params {

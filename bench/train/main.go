@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/pcamflow/pcamflow/model"
@@ -77,13 +78,13 @@ func run(arch string, batch, steps, warmup, threads int) error {
 			return err
 		}
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	for range steps {
 		if _, err := tr.Step(pix, labels); err != nil {
 			return err
 		}
 	}
-	el := time.Since(start).Seconds()
+	el, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
 	info := model.BLASInfo()
 	if info.Warning != "" {
 		fmt.Fprintln(os.Stderr, "bench: warning:", info.Warning)
@@ -91,6 +92,16 @@ func run(arch string, batch, steps, warmup, threads int) error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "pcamflow", "arch": arch, "batch": batch, "steps": steps,
 		"images_per_s": float64(steps*batch) / el, "ms_per_step": 1000 * el / float64(steps),
+		"cpu_ms_per_step": 1000 * cpu / float64(steps),
 		"blas": info, "params": tr.NumParams(),
 	})
+}
+
+// cpuSeconds is the CPU time (user + system) the process has used so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

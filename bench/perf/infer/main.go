@@ -1,0 +1,98 @@
+// Command infer measures inference latency of the pcamflow model package on the benchmark models
+// of bench/train (MLP 27648→128→1, CNN conv3→16, maxpool, conv16→32, maxpool, dense→1): the time
+// per patch of Trainer.Predict on random 96×96×3 patches at a given batch size, raw bytes in,
+// probabilities out. It prints one JSON line; torch_infer.py prints the same for PyTorch.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/pcamflow/pcamflow/model"
+)
+
+func main() {
+	arch := flag.String("arch", "mlp", "mlp or cnn")
+	batch := flag.Int("batch", 1, "images per Predict call")
+	seconds := flag.Float64("seconds", 2, "time budget of the timed calls")
+	threads := flag.Int("threads", 2, "kernel threads (OpenBLAS itself runs single-threaded)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "infer bench:", err)
+			os.Exit(1)
+		}
+	}
+	err := run(*arch, *batch, *seconds, *threads)
+	pprof.StopCPUProfile()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infer bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(arch string, batch int, seconds float64, threads int) error {
+	model.SetThreads(threads)
+	cfg := model.Config{Arch: arch, Seed: 1}
+	switch arch {
+	case "mlp":
+		cfg.HiddenUnits = []int{128}
+	case "cnn":
+		cfg.Channels = []int{16, 32}
+	default:
+		return fmt.Errorf("unknown arch %q", arch)
+	}
+	tr, err := model.New(cfg)
+	if err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	pix := make([]byte, batch*96*96*3)
+	for i := range pix {
+		pix[i] = byte(r.IntN(256))
+	}
+	call := func() error { _, err := tr.Predict(pix); return err }
+	for range 5 {
+		if err := call(); err != nil {
+			return err
+		}
+	}
+	t0 := time.Now()
+	if err := call(); err != nil {
+		return err
+	}
+	calls := max(5, int(seconds/max(time.Since(t0).Seconds(), 1e-6)))
+	t0, c0 := time.Now(), cpuSeconds()
+	for range calls {
+		if err := call(); err != nil {
+			return err
+		}
+	}
+	el, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"impl": "pcamflow", "arch": arch, "batch": batch, "calls": calls,
+		"us_per_patch": 1e6 * el / float64(calls*batch), "ms_per_call": 1000 * el / float64(calls),
+		"cpu_us_per_patch": 1e6 * cpu / float64(calls*batch),
+		"blas": model.BLASInfo(),
+	})
+}
+
+// cpuSeconds is the CPU time (user + system) the process has used so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
