@@ -36,7 +36,7 @@ type Trainer struct {
 	train  map[int]*netGraph
 	pred   map[int]*netGraph // evaluation graphs by batch size (graphLogits)
 	infer  *inferNet         // the direct forward path (Logits)
-	layers []string // distinct layer names in parameter order
+	layers []string          // distinct layer names in parameter order
 }
 
 // New builds a trainer from cfg (defaults applied, then validated). Weights are drawn from a

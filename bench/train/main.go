@@ -93,7 +93,7 @@ func run(arch string, batch, steps, warmup, threads int) error {
 		"impl": "pcamflow", "arch": arch, "batch": batch, "steps": steps,
 		"images_per_s": float64(steps*batch) / el, "ms_per_step": 1000 * el / float64(steps),
 		"cpu_ms_per_step": 1000 * cpu / float64(steps),
-		"blas": info, "params": tr.NumParams(),
+		"blas":            info, "params": tr.NumParams(),
 	})
 }
 

@@ -84,7 +84,7 @@ func run(arch string, batch int, seconds float64, threads int) error {
 		"impl": "pcamflow", "arch": arch, "batch": batch, "calls": calls,
 		"us_per_patch": 1e6 * el / float64(calls*batch), "ms_per_call": 1000 * el / float64(calls),
 		"cpu_us_per_patch": 1e6 * cpu / float64(calls*batch),
-		"blas": model.BLASInfo(),
+		"blas":             model.BLASInfo(),
 	})
 }
 
