@@ -124,6 +124,11 @@ const optBlock = 1 << 15
 // gradients first scaled by gscale (gradient clipping). It leaves the gradients unchanged, runs
 // on the kernel threads, and returns false when an updated weight is NaN or infinite.
 func (o *optimizer) update(lr float64, gscale float32, w, g [][]float32) bool {
+	return o.updateWith(lr, gscale, w, g, true)
+}
+
+// updateWith is update with the C kernels (useC) or the Go reference loops.
+func (o *optimizer) updateWith(lr float64, gscale float32, w, g [][]float32, useC bool) bool {
 	o.t++
 	type task struct{ i, lo, hi int }
 	var tasks []task
@@ -133,16 +138,33 @@ func (o *optimizer) update(lr float64, gscale float32, w, g [][]float32) bool {
 		}
 	}
 	bad := make([]bool, len(tasks))
+	adam := o.cfg.Name == "adam" || o.cfg.Name == "adamw"
+	var ap adamParams
+	var sp sgdParams
+	if adam {
+		ap = o.adamParams(lr, gscale)
+	} else {
+		sp = o.sgdParams(lr, gscale)
+	}
 	parallelTasks(len(tasks), func(_, k int) {
 		tk := tasks[k]
-		var check float32
-		switch o.cfg.Name {
-		case "adam", "adamw":
-			check = o.adam(tk.i, tk.lo, tk.hi, lr, gscale, w[tk.i], g[tk.i])
+		wk, gk := w[tk.i][tk.lo:tk.hi], g[tk.i][tk.lo:tk.hi]
+		switch {
+		case adam && useC:
+			bad[k] = adamC(wk, gk, o.m[tk.i][tk.lo:tk.hi], o.v[tk.i][tk.lo:tk.hi], ap)
+		case adam:
+			bad[k] = ap.update(wk, gk, o.m[tk.i][tk.lo:tk.hi], o.v[tk.i][tk.lo:tk.hi])
 		default:
-			check = o.sgd(tk.i, tk.lo, tk.hi, lr, gscale, w[tk.i], g[tk.i])
+			var buf []float32
+			if o.m != nil {
+				buf = o.m[tk.i][tk.lo:tk.hi]
+			}
+			if useC {
+				bad[k] = sgdC(wk, gk, buf, sp.gscale, sp.wd, sp.mom, sp.lr, sp.first)
+			} else {
+				bad[k] = sp.update(wk, gk, buf)
+			}
 		}
-		bad[k] = check != 0
 	})
 	for _, b := range bad {
 		if b {
@@ -152,69 +174,76 @@ func (o *optimizer) update(lr float64, gscale float32, w, g [][]float32) bool {
 	return true
 }
 
-// adam is PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) for values [lo,hi) of
-// parameter i. It returns Σ 0·w over the updated weights: 0 exactly when all are finite.
-func (o *optimizer) adam(i, lo, hi int, lr float64, gscale float32, w, g []float32) float32 {
+// adamParams are the float32 constants of one Adam/AdamW step.
+type adamParams struct {
+	gscale, l2, decay, b1, b2, step, sbc2, eps float32
+}
+
+// adamParams computes PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) constants for
+// the current step o.t.
+func (o *optimizer) adamParams(lr float64, gscale float32) adamParams {
 	c := o.cfg
-	b1, b2 := float32(c.Beta1), float32(c.Beta2)
+	p := adamParams{gscale: gscale, b1: float32(c.Beta1), b2: float32(c.Beta2), eps: float32(c.Eps), decay: 1}
 	bc1 := 1 - math.Pow(c.Beta1, float64(o.t))
 	bc2 := 1 - math.Pow(c.Beta2, float64(o.t))
-	step := float32(lr / bc1)
-	sbc2 := float32(math.Sqrt(bc2))
-	eps := float32(c.Eps)
-	l2, decay := float32(0), float32(1)
+	p.step = float32(lr / bc1)
+	p.sbc2 = float32(math.Sqrt(bc2))
 	if c.Name == "adamw" {
-		decay = float32(1 - lr*c.WeightDecay)
+		p.decay = float32(1 - lr*c.WeightDecay)
 	} else {
-		l2 = float32(c.WeightDecay)
+		p.l2 = float32(c.WeightDecay)
 	}
-	w = w[lo:hi]
-	m, v, g := o.m[i][lo:hi], o.v[i][lo:hi], g[lo:hi]
+	return p
+}
+
+// update is the Go reference of the Adam update (adamC computes the same in C); it returns true
+// when an updated weight is NaN or infinite.
+func (p adamParams) update(w, g, m, v []float32) bool {
 	m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
 	var check float32
 	for j, wj := range w {
-		gj := g[j]*gscale + l2*wj
-		mj := b1*m[j] + (1-b1)*gj
-		vj := b2*v[j] + (1-b2)*gj*gj
+		gj := g[j]*p.gscale + p.l2*wj
+		mj := p.b1*m[j] + (1-p.b1)*gj
+		vj := p.b2*v[j] + (1-p.b2)*gj*gj
 		m[j], v[j] = mj, vj
-		wj = wj*decay - step*mj/(sqrt32(vj)/sbc2+eps)
+		wj = wj*p.decay - p.step*mj/(sqrt32(vj)/p.sbc2+p.eps)
 		w[j] = wj
-		check += 0 * wj
+		check += 0 * wj // NaN exactly when some weight is not finite
 	}
-	return check
+	return check != 0
 }
 
-// sgd is PyTorch's SGD with optional momentum (dampening 0, no Nesterov) and L2 weight decay, for
-// values [lo,hi) of parameter i; it returns Σ 0·w as adam does.
-func (o *optimizer) sgd(i, lo, hi int, lr float64, gscale float32, w, g []float32) float32 {
+// sgdParams are the float32 constants of one SGD step.
+type sgdParams struct {
+	gscale, wd, mom, lr float32
+	first               bool
+}
+
+// sgdParams computes PyTorch's SGD (optional momentum, dampening 0, no Nesterov, L2 weight decay)
+// constants for the current step.
+func (o *optimizer) sgdParams(lr float64, gscale float32) sgdParams {
 	c := o.cfg
-	wd, mom, lr32 := float32(c.WeightDecay), float32(c.Momentum), float32(lr)
-	w = w[lo:hi]
-	g = g[lo:hi][:len(w)]
+	return sgdParams{gscale: gscale, wd: float32(c.WeightDecay), mom: float32(c.Momentum), lr: float32(lr), first: o.t == 1}
+}
+
+// update is the Go reference of the SGD update (buf nil: no momentum); sgdC computes the same.
+func (p sgdParams) update(w, g, buf []float32) bool {
+	g = g[:len(w)]
 	var check float32
-	if o.m == nil {
-		for j, wj := range w {
-			gj := g[j]*gscale + wd*wj
-			wj -= lr32 * gj
-			w[j] = wj
-			check += 0 * wj
-		}
-		return check
-	}
-	buf := o.m[i][lo:hi][:len(w)]
-	first := o.t == 1
 	for j, wj := range w {
-		gj := g[j]*gscale + wd*wj
+		gj := g[j]*p.gscale + p.wd*wj
 		bj := gj
-		if !first {
-			bj = mom*buf[j] + gj
+		if buf != nil {
+			if !p.first {
+				bj = p.mom*buf[j] + gj
+			}
+			buf[j] = bj
 		}
-		buf[j] = bj
-		wj -= lr32 * bj
+		wj -= p.lr * bj
 		w[j] = wj
 		check += 0 * wj
 	}
-	return check
+	return check != 0
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

@@ -1,0 +1,128 @@
+// Element-wise kernels of the model package that Go cannot vectorise: the optimisers' updates.
+//
+// They compute exactly what the Go reference loops compute (TestKernelsMatchGo): float32 IEEE
+// operations, each rounded, in the same order, with no fused multiply-adds. SIMD lanes round like
+// scalar code, so the SSE2 and AVX2 versions give the same bits as the scalar one. Written with
+// intrinsics because cgo does not accept the flags (-fno-math-errno, -ffp-contract=off) under
+// which the compiler would vectorise the plain loops by itself.
+
+#pragma GCC optimize("fp-contract=off") // even if CGO_CFLAGS enable FMA
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// scalar tails and non-x86 fallbacks -----------------------------------------------------------
+
+static float adam_one(float *w, const float *g, float *m, float *v, const struct pcf_adam_args *a) {
+	float wj = *w;
+	float gj = *g * a->gscale + a->l2 * wj;
+	float mj = a->b1 * *m + (1 - a->b1) * gj;
+	float vj = a->b2 * *v + (1 - a->b2) * gj * gj;
+	*m = mj;
+	*v = vj;
+	wj = wj * a->decay - a->step * mj / (sqrtf(vj) / a->sbc2 + a->eps);
+	*w = wj;
+	return 0 * wj;
+}
+
+// adam ------------------------------------------------------------------------------------------
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static float adam_avx2(float *w, const float *g, float *m, float *v, long n,
+                                                      const struct pcf_adam_args *a, long *done) {
+	const __m256 gs = _mm256_set1_ps(a->gscale), l2 = _mm256_set1_ps(a->l2), decay = _mm256_set1_ps(a->decay);
+	const __m256 b1 = _mm256_set1_ps(a->b1), b2 = _mm256_set1_ps(a->b2);
+	const __m256 ob1 = _mm256_set1_ps(1 - a->b1), ob2 = _mm256_set1_ps(1 - a->b2);
+	const __m256 step = _mm256_set1_ps(a->step), sbc2 = _mm256_set1_ps(a->sbc2), eps = _mm256_set1_ps(a->eps);
+	const __m256 zero = _mm256_setzero_ps();
+	__m256 check = zero;
+	long j = 0;
+	for (; j + 8 <= n; j += 8) {
+		__m256 wj = _mm256_loadu_ps(w + j);
+		__m256 gj = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(g + j), gs), _mm256_mul_ps(l2, wj));
+		__m256 mj = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + j)), _mm256_mul_ps(ob1, gj));
+		__m256 vj = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + j)), _mm256_mul_ps(_mm256_mul_ps(ob2, gj), gj));
+		_mm256_storeu_ps(m + j, mj);
+		_mm256_storeu_ps(v + j, vj);
+		__m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vj), sbc2), eps);
+		wj = _mm256_sub_ps(_mm256_mul_ps(wj, decay), _mm256_div_ps(_mm256_mul_ps(step, mj), den));
+		_mm256_storeu_ps(w + j, wj);
+		check = _mm256_add_ps(check, _mm256_mul_ps(zero, wj));
+	}
+	*done = j;
+	float c[8];
+	_mm256_storeu_ps(c, check);
+	return c[0] + c[1] + c[2] + c[3] + c[4] + c[5] + c[6] + c[7];
+}
+
+static float adam_sse2(float *w, const float *g, float *m, float *v, long n, const struct pcf_adam_args *a,
+                       long *done) {
+	const __m128 gs = _mm_set1_ps(a->gscale), l2 = _mm_set1_ps(a->l2), decay = _mm_set1_ps(a->decay);
+	const __m128 b1 = _mm_set1_ps(a->b1), b2 = _mm_set1_ps(a->b2);
+	const __m128 ob1 = _mm_set1_ps(1 - a->b1), ob2 = _mm_set1_ps(1 - a->b2);
+	const __m128 step = _mm_set1_ps(a->step), sbc2 = _mm_set1_ps(a->sbc2), eps = _mm_set1_ps(a->eps);
+	const __m128 zero = _mm_setzero_ps();
+	__m128 check = zero;
+	long j = 0;
+	for (; j + 4 <= n; j += 4) {
+		__m128 wj = _mm_loadu_ps(w + j);
+		__m128 gj = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(g + j), gs), _mm_mul_ps(l2, wj));
+		__m128 mj = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + j)), _mm_mul_ps(ob1, gj));
+		__m128 vj = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + j)), _mm_mul_ps(_mm_mul_ps(ob2, gj), gj));
+		_mm_storeu_ps(m + j, mj);
+		_mm_storeu_ps(v + j, vj);
+		__m128 den = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vj), sbc2), eps);
+		wj = _mm_sub_ps(_mm_mul_ps(wj, decay), _mm_div_ps(_mm_mul_ps(step, mj), den));
+		_mm_storeu_ps(w + j, wj);
+		check = _mm_add_ps(check, _mm_mul_ps(zero, wj));
+	}
+	*done = j;
+	float c[4];
+	_mm_storeu_ps(c, check);
+	return c[0] + c[1] + c[2] + c[3];
+}
+#endif
+
+int pcf_adam(float *w, const float *g, float *m, float *v, long n, const struct pcf_adam_args *a, int level) {
+	float check = 0;
+	long j = 0;
+#if defined(__x86_64__)
+	if (level == PCF_AUTO && __builtin_cpu_supports("avx2")) {
+		check = adam_avx2(w, g, m, v, n, a, &j);
+	} else if (level != PCF_SCALAR) {
+		check = adam_sse2(w, g, m, v, n, a, &j);
+	}
+#endif
+	for (; j < n; j++) {
+		check += adam_one(w + j, g + j, m + j, v + j, a);
+	}
+	return check != 0; // NaN exactly when some updated weight is not finite
+}
+
+// sgd -------------------------------------------------------------------------------------------
+
+int pcf_sgd(float *w, const float *g, float *buf, long n, float gscale, float wd, float mom, float lr, int first) {
+	float check = 0;
+	for (long j = 0; j < n; j++) {
+		float wj = w[j];
+		float gj = g[j] * gscale + wd * wj;
+		float bj = gj;
+		if (buf) {
+			if (!first) {
+				bj = mom * buf[j] + gj;
+			}
+			buf[j] = bj;
+		}
+		wj -= lr * bj;
+		w[j] = wj;
+		check += 0 * wj;
+	}
+	return check != 0;
+}

@@ -1,0 +1,57 @@
+package model
+
+/*
+#cgo CFLAGS: -O2
+#cgo LDFLAGS: -lm
+#include "kernels.h"
+*/
+import "C"
+
+import "unsafe"
+
+// CFLAGS sets -O2 explicitly: a CGO_CFLAGS in the environment (scripts/env.sh, the Makefile)
+// replaces cgo's default "-g -O2", which would leave this file unoptimised.
+//
+// The Adam update runs as a SIMD loop in C (kernels.c: AVX2 where the CPU has it, SSE2 otherwise):
+// Go compiles it to scalar code, which left the MLP's update (3.5M parameters, a square root and
+// two divisions each) at a third of a training step. SGD, cheap already, uses the same C file for
+// symmetry. Both compute the same bits as the Go loops they replace (TestKernelsMatchGo keeps
+// those as the reference).
+
+func f32p(s []float32) *C.float {
+	if len(s) == 0 {
+		return nil
+	}
+	return (*C.float)(unsafe.Pointer(&s[0]))
+}
+
+// simdLevel selects the instruction set of the C kernels: the CPU's best (0), at most SSE2 (1) or
+// plain C (2). Only tests change it.
+var simdLevel = C.int(C.PCF_AUTO)
+
+// adamC is adamParams.update in C; it returns true when an updated weight is NaN or infinite.
+func adamC(w, g, m, v []float32, p adamParams) bool {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	a := C.struct_pcf_adam_args{gscale: C.float(p.gscale), l2: C.float(p.l2), decay: C.float(p.decay),
+		b1: C.float(p.b1), b2: C.float(p.b2), step: C.float(p.step), sbc2: C.float(p.sbc2), eps: C.float(p.eps)}
+	return C.pcf_adam(f32p(w), f32p(g), f32p(m), f32p(v), C.long(n), &a, simdLevel) != 0
+}
+
+// sgdC is sgdParams.update in C (buf nil: no momentum); it returns true when an updated weight is not finite.
+func sgdC(w, g, buf []float32, gscale, wd, mom, lr float32, first bool) bool {
+	n := len(w)
+	g = g[:n]
+	var bp *C.float
+	if buf != nil {
+		bp = f32p(buf[:n])
+	}
+	f := C.int(0)
+	if first {
+		f = 1
+	}
+	return C.pcf_sgd(f32p(w), f32p(g), bp, C.long(n), C.float(gscale), C.float(wd), C.float(mom), C.float(lr), f) != 0
+}
+
+// setSIMDLevel sets simdLevel (tests only).
+func setSIMDLevel(level int) { simdLevel = C.int(level) }
