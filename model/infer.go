@@ -10,10 +10,13 @@ const maxInferBatch = 256
 
 // inferNet is the direct forward path of a trained network: the evaluation-mode forward pass
 // (no dropout, batch norm on running statistics) computed by calling the package's kernels in
-// order, without a graph. It reads the trainer's parameter buffers in place, so it always sees the
-// current weights, and it runs the same kernels on the same blocks as the evaluation graph:
-// its logits equal the graph's (TestDirectPathMatchesGraph). Its buffers are sized for the
-// largest batch seen so far and reused; the geometry of every layer is rebuilt per call from the
+// order, without a graph. It reads the trainer's parameter buffers in place (dense weights through
+// a packed copy refreshed when they change), so it always sees the current weights. Convolution
+// blocks run the same kernels on the same blocks as the evaluation graph; dense layers run a
+// kernel of their own (packedDense) whose result for an image does not depend on the other images
+// of the batch. Logits agree with the graph's to rounding (TestDirectPathMatchesGraph) and are
+// identical for every batch size (TestPredictionsIndependentOfBatch). Buffers are sized for the
+// largest batch seen so far and reused; every layer's geometry is rebuilt per call from the
 // batch size, so any batch size up to maxInferBatch runs without padding or compilation.
 type inferNet struct {
 	cfg    Config
@@ -32,6 +35,7 @@ type inferBlock struct {
 
 type inferDense struct {
 	y       []float32
+	packed  packedDense
 	scratch splitScratch
 }
 
@@ -79,7 +83,8 @@ func grow(buf []float32, n int) []float32 {
 }
 
 // logits computes the logits of n images (pix holds n·H·W·C bytes, n ≤ maxInferBatch) into out.
-func (net *inferNet) logits(pix []byte, n int, out []float32) error {
+// version identifies the weights: the dense layers repack them when it changes.
+func (net *inferNet) logits(pix []byte, n int, out []float32, version uint64) error {
 	cfg := net.cfg
 	in := cfg.Input
 	d := in.Height * in.Width * in.Channels
@@ -113,10 +118,10 @@ func (net *inferNet) logits(pix []byte, n int, out []float32) error {
 		if i == len(units)-1 {
 			layer = "out"
 		}
-		g := denseGeom{n: n, in: width, out: u}
 		ly := net.dense[i]
 		ly.y = grow(ly.y, n*u)
-		g.forward(ly.y, h, net.params[layer+".weight"].data, net.params[layer+".bias"].data, &ly.scratch)
+		ly.packed.pack(net.params[layer+".weight"].data, width, u, version)
+		ly.packed.forward(ly.y, h, net.params[layer+".bias"].data, n, &ly.scratch)
 		if i < len(units)-1 {
 			y := ly.y
 			parallelFor(len(y), func(lo, hi int) { activateRange(cfg.Activation, y[lo:hi], y[lo:hi]) })

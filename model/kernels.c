@@ -126,3 +126,156 @@ int pcf_sgd(float *w, const float *g, float *buf, long n, float gscale, float wd
 	}
 	return check != 0;
 }
+
+// dense (inference) --------------------------------------------------------------------------------
+
+// dense_scalar is the reference: plain multiply-add (two roundings), or fmaf (one) when fused.
+static void dense_scalar(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
+                         float *part, long ldp, int fused) {
+	for (long r = 0; r < n; r++) {
+		for (long cb = 0; cb < ncb; cb++) {
+			const float *w = wp + cb * wstride;
+			float acc[16] = {0};
+			for (long k = 0; k < kk; k++) {
+				float xv = x[r * ldx + k];
+				for (int jj = 0; jj < 16; jj++) {
+					acc[jj] = fused ? fmaf(xv, w[k * 16 + jj], acc[jj]) : acc[jj] + xv * w[k * 16 + jj];
+				}
+			}
+			memcpy(part + r * ldp + cb * 16, acc, sizeof acc);
+		}
+	}
+}
+
+#if defined(__x86_64__)
+// dense_fma: AVX2 with FMA. Groups of 4 rows share each load of a 16-column weight block; single
+// rows take 4 column blocks at once, so that enough independent sums are in flight.
+__attribute__((target("avx2,fma"))) static void dense_fma(const float *x, long ldx, long n, const float *wp, long kk,
+                                                          long ncb, long wstride, float *part, long ldp) {
+	long r = 0;
+	for (; r + 4 <= n; r += 4) {
+		const float *x0 = x + r * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+		for (long cb = 0; cb < ncb; cb++) {
+			const float *w = wp + cb * wstride;
+			__m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+			for (long k = 0; k < kk; k++) {
+				__m256 wa = _mm256_loadu_ps(w + k * 16), wb = _mm256_loadu_ps(w + k * 16 + 8);
+				__m256 v = _mm256_broadcast_ss(x0 + k);
+				a0 = _mm256_fmadd_ps(v, wa, a0);
+				b0 = _mm256_fmadd_ps(v, wb, b0);
+				v = _mm256_broadcast_ss(x1 + k);
+				a1 = _mm256_fmadd_ps(v, wa, a1);
+				b1 = _mm256_fmadd_ps(v, wb, b1);
+				v = _mm256_broadcast_ss(x2 + k);
+				a2 = _mm256_fmadd_ps(v, wa, a2);
+				b2 = _mm256_fmadd_ps(v, wb, b2);
+				v = _mm256_broadcast_ss(x3 + k);
+				a3 = _mm256_fmadd_ps(v, wa, a3);
+				b3 = _mm256_fmadd_ps(v, wb, b3);
+			}
+			float *p = part + r * ldp + cb * 16;
+			_mm256_storeu_ps(p, a0);
+			_mm256_storeu_ps(p + 8, b0);
+			_mm256_storeu_ps(p + ldp, a1);
+			_mm256_storeu_ps(p + ldp + 8, b1);
+			_mm256_storeu_ps(p + 2 * ldp, a2);
+			_mm256_storeu_ps(p + 2 * ldp + 8, b2);
+			_mm256_storeu_ps(p + 3 * ldp, a3);
+			_mm256_storeu_ps(p + 3 * ldp + 8, b3);
+		}
+	}
+	for (; r < n; r++) {
+		const float *xr = x + r * ldx;
+		long cb = 0;
+		for (; cb + 4 <= ncb; cb += 4) {
+			const float *w0 = wp + cb * wstride, *w1 = w0 + wstride, *w2 = w1 + wstride, *w3 = w2 + wstride;
+			__m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+			for (long k = 0; k < kk; k++) {
+				__m256 v = _mm256_broadcast_ss(xr + k);
+				a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + k * 16), a0);
+				b0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + k * 16 + 8), b0);
+				a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + k * 16), a1);
+				b1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + k * 16 + 8), b1);
+				a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + k * 16), a2);
+				b2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + k * 16 + 8), b2);
+				a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + k * 16), a3);
+				b3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + k * 16 + 8), b3);
+			}
+			float *p = part + r * ldp + cb * 16;
+			_mm256_storeu_ps(p, a0);
+			_mm256_storeu_ps(p + 8, b0);
+			_mm256_storeu_ps(p + 16, a1);
+			_mm256_storeu_ps(p + 24, b1);
+			_mm256_storeu_ps(p + 32, a2);
+			_mm256_storeu_ps(p + 40, b2);
+			_mm256_storeu_ps(p + 48, a3);
+			_mm256_storeu_ps(p + 56, b3);
+		}
+		for (; cb < ncb; cb++) {
+			const float *w = wp + cb * wstride;
+			__m256 a0 = _mm256_setzero_ps(), b0 = a0;
+			for (long k = 0; k < kk; k++) {
+				__m256 v = _mm256_broadcast_ss(xr + k);
+				a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + k * 16), a0);
+				b0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + k * 16 + 8), b0);
+			}
+			_mm256_storeu_ps(part + r * ldp + cb * 16, a0);
+			_mm256_storeu_ps(part + r * ldp + cb * 16 + 8, b0);
+		}
+	}
+}
+
+// dense_sse2: the same loops without FMA (multiply, then add), 4 lanes.
+static void dense_sse2(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
+                       float *part, long ldp) {
+	for (long r = 0; r < n; r++) {
+		const float *xr = x + r * ldx;
+		for (long cb = 0; cb < ncb; cb++) {
+			const float *w = wp + cb * wstride;
+			__m128 a = _mm_setzero_ps(), b = a, c = a, d = a;
+			for (long k = 0; k < kk; k++) {
+				__m128 v = _mm_set1_ps(xr[k]);
+				a = _mm_add_ps(a, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16)));
+				b = _mm_add_ps(b, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16 + 4)));
+				c = _mm_add_ps(c, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16 + 8)));
+				d = _mm_add_ps(d, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16 + 12)));
+			}
+			float *p = part + r * ldp + cb * 16;
+			_mm_storeu_ps(p, a);
+			_mm_storeu_ps(p + 4, b);
+			_mm_storeu_ps(p + 8, c);
+			_mm_storeu_ps(p + 12, d);
+		}
+	}
+}
+#endif
+
+// pcf_dense_fused reports whether pcf_dense_part fuses multiply-adds at this level.
+int pcf_dense_fused(int level) {
+#if defined(__x86_64__)
+	return level == PCF_AUTO && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+	return 0;
+#endif
+}
+
+void pcf_dense_part(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
+                    float *part, long ldp, int level) {
+#if defined(__x86_64__)
+	if (pcf_dense_fused(level)) {
+		dense_fma(x, ldx, n, wp, kk, ncb, wstride, part, ldp);
+		return;
+	}
+	if (level != PCF_SCALAR) {
+		dense_sse2(x, ldx, n, wp, kk, ncb, wstride, part, ldp);
+		return;
+	}
+#endif
+	dense_scalar(x, ldx, n, wp, kk, ncb, wstride, part, ldp, 0);
+}
+
+// pcf_dense_ref is dense_scalar for tests: fused (fmaf) or not, as pcf_dense_part at that level.
+void pcf_dense_ref(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
+                   float *part, long ldp, int fused) {
+	dense_scalar(x, ldx, n, wp, kk, ncb, wstride, part, ldp, fused);
+}

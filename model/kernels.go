@@ -55,3 +55,29 @@ func sgdC(w, g, buf []float32, gscale, wd, mom, lr float32, first bool) bool {
 
 // setSIMDLevel sets simdLevel (tests only).
 func setSIMDLevel(level int) { simdLevel = C.int(level) }
+
+// denseCols is the column-block width of the inference dense kernel.
+const denseCols = 16
+
+// densePart runs pcf_dense_part: part (n rows of ldp) = x (n rows of ldx, columns [0, kk)) ·
+// the packed weight rows [0, kk) of every column block (blocks wstride apart).
+func densePart(x []float32, ldx, n int, wp []float32, kk, ncb, wstride int, part []float32, ldp int) {
+	_ = x[(n-1)*ldx+kk-1]
+	_ = wp[(ncb-1)*wstride+kk*denseCols-1]
+	_ = part[(n-1)*ldp+ncb*denseCols-1]
+	C.pcf_dense_part(f32p(x), C.long(ldx), C.long(n), f32p(wp), C.long(kk), C.long(ncb), C.long(wstride),
+		f32p(part), C.long(ldp), simdLevel)
+}
+
+// densePartRef is the scalar C reference of densePart, fused or not (tests only).
+func densePartRef(x []float32, ldx, n int, wp []float32, kk, ncb, wstride int, part []float32, ldp int, fused bool) {
+	f := C.int(0)
+	if fused {
+		f = 1
+	}
+	C.pcf_dense_ref(f32p(x), C.long(ldx), C.long(n), f32p(wp), C.long(kk), C.long(ncb), C.long(wstride),
+		f32p(part), C.long(ldp), f)
+}
+
+// denseFused reports whether densePart fuses multiply-adds on this CPU at the current level.
+func denseFused() bool { return C.pcf_dense_fused(simdLevel) != 0 }

@@ -21,10 +21,9 @@ func (t *Trainer) Predict(pix []byte) ([]float64, error) {
 
 // Logits returns the raw network outputs (log-odds) for each image of pix. It runs the direct
 // forward path (the package's kernels called in order, no graph: nothing to compile and nothing
-// padded, so one image costs one image's work) in passes of at most 256 images. The result equals
-// the gorgonia evaluation graph's and is bit-identical run to run at any thread count; an image's
-// logit can differ in the last bits between batch sizes, because matrix products with few rows
-// take a different (matrix-vector) route.
+// padded, so one image costs one image's work) in passes of at most 256 images. An image's logit
+// is bit-identical whatever the batch it comes in, from run to run and at any thread count, on a
+// given CPU and OpenBLAS kernel; it agrees with the gorgonia evaluation graph to rounding.
 func (t *Trainer) Logits(pix []byte) ([]float64, error) {
 	ib := t.imageBytes()
 	n, err := countImages(pix, nil, ib, false)
@@ -38,7 +37,7 @@ func (t *Trainer) Logits(pix []byte) ([]float64, error) {
 	z := make([]float32, min(n, maxInferBatch))
 	for i0 := 0; i0 < n; i0 += maxInferBatch {
 		k := min(maxInferBatch, n-i0)
-		if err := t.infer.logits(pix[i0*ib:(i0+k)*ib], k, z[:k]); err != nil {
+		if err := t.infer.logits(pix[i0*ib:(i0+k)*ib], k, z[:k], t.wver); err != nil {
 			return nil, fmt.Errorf("predict: %w", err)
 		}
 		for _, v := range z[:k] {

@@ -30,6 +30,7 @@ type Trainer struct {
 	lut    pixelLUT
 	lr     float64
 	steps  int64
+	wver   uint64 // counts weight updates, so that packed copies of the weights know when to refresh
 	epoch  int
 	meta   json.RawMessage
 	norms  []LayerNorm
@@ -128,6 +129,7 @@ func (t *Trainer) Step(pix []byte, labels []uint8) (float64, error) {
 	for i, p := range t.params {
 		w[i] = p.data
 	}
+	t.wver++
 	if !t.opt.update(t.lr, clipScale(total, t.cfg.ClipNorm), w, grads) {
 		return loss, fmt.Errorf("step %d: training diverged: a weight became NaN or infinite", step)
 	}
