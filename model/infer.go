@@ -13,7 +13,7 @@ const maxInferBatch = 256
 // order, without a graph. It reads the trainer's parameter buffers in place (dense weights through
 // a packed copy refreshed when they change), so it always sees the current weights. Convolution
 // blocks run the same kernels on the same blocks as the evaluation graph; dense layers run a
-// kernel of their own (packedDense) whose result for an image does not depend on the other images
+// kernel of their own (denseWeights) whose result for an image does not depend on the other images
 // of the batch. Logits agree with the graph's to rounding (TestDirectPathMatchesGraph) and are
 // identical for every batch size (TestPredictionsIndependentOfBatch). Buffers are sized for the
 // largest batch seen so far and reused; every layer's geometry is rebuilt per call from the
@@ -35,7 +35,7 @@ type inferBlock struct {
 
 type inferDense struct {
 	y       []float32
-	packed  packedDense
+	weights denseWeights
 	scratch splitScratch
 }
 
@@ -120,8 +120,8 @@ func (net *inferNet) logits(pix []byte, n int, out []float32, version uint64) er
 		}
 		ly := net.dense[i]
 		ly.y = grow(ly.y, n*u)
-		ly.packed.pack(net.params[layer+".weight"].data, width, u, version)
-		ly.packed.forward(ly.y, h, net.params[layer+".bias"].data, n, &ly.scratch)
+		ly.weights.use(net.params[layer+".weight"].data, width, u, version)
+		ly.weights.forward(ly.y, h, net.params[layer+".bias"].data, n, &ly.scratch)
 		if i < len(units)-1 {
 			y := ly.y
 			parallelFor(len(y), func(lo, hi int) { activateRange(cfg.Activation, y[lo:hi], y[lo:hi]) })

@@ -140,12 +140,21 @@ func TestDenseKernel(t *testing.T) {
 				x, wp := randSlice(r, n*ldx), randSlice(r, ncb*kk*denseCols)
 				ldp := ncb*denseCols + 2
 				got, want := make([]float32, n*ldp), make([]float32, n*ldp)
-				densePart(x, ldx, n, wp, kk, ncb, kk*denseCols, got, ldp)
-				densePartRef(x, ldx, n, wp, kk, ncb, kk*denseCols, want, ldp, fused)
+				densePart(x, ldx, n, wp, kk, ncb, kk*denseCols, denseCols, got, ldp)
+				densePartRef(x, ldx, n, wp, kk, ncb, kk*denseCols, denseCols, want, ldp, fused)
+				// the same weights row-major (ncb·16 wide, read in place) give the same bits
+				rm := make([]float32, kk*ncb*denseCols)
+				for cb := 0; cb < ncb; cb++ {
+					for k := 0; k < kk; k++ {
+						copy(rm[k*ncb*denseCols+cb*denseCols:], wp[cb*kk*denseCols+k*denseCols:(cb*kk+k+1)*denseCols])
+					}
+				}
+				inPlace := make([]float32, n*ldp)
+				densePart(x, ldx, n, rm, kk, ncb, denseCols, ncb*denseCols, inPlace, ldp)
 				for row := 0; row < n; row++ {
 					for j := 0; j < ncb*denseCols; j++ {
 						g, w := got[row*ldp+j], want[row*ldp+j]
-						if math.Float32bits(g) != math.Float32bits(w) {
+						if math.Float32bits(g) != math.Float32bits(w) || math.Float32bits(g) != math.Float32bits(inPlace[row*ldp+j]) {
 							t.Fatalf("level %d, n %d, %d blocks: [%d,%d] = %v, reference %v", level, n, ncb, row, j, g, w)
 						}
 						var exact float64

@@ -131,7 +131,7 @@ int pcf_sgd(float *w, const float *g, float *buf, long n, float gscale, float wd
 
 // dense_scalar is the reference: plain multiply-add (two roundings), or fmaf (one) when fused.
 static void dense_scalar(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
-                         float *part, long ldp, int fused) {
+                         long wld, float *part, long ldp, int fused) {
 	for (long r = 0; r < n; r++) {
 		for (long cb = 0; cb < ncb; cb++) {
 			const float *w = wp + cb * wstride;
@@ -139,7 +139,7 @@ static void dense_scalar(const float *x, long ldx, long n, const float *wp, long
 			for (long k = 0; k < kk; k++) {
 				float xv = x[r * ldx + k];
 				for (int jj = 0; jj < 16; jj++) {
-					acc[jj] = fused ? fmaf(xv, w[k * 16 + jj], acc[jj]) : acc[jj] + xv * w[k * 16 + jj];
+					acc[jj] = fused ? fmaf(xv, w[k * wld + jj], acc[jj]) : acc[jj] + xv * w[k * wld + jj];
 				}
 			}
 			memcpy(part + r * ldp + cb * 16, acc, sizeof acc);
@@ -151,7 +151,7 @@ static void dense_scalar(const float *x, long ldx, long n, const float *wp, long
 // dense_fma: AVX2 with FMA. Groups of 4 rows share each load of a 16-column weight block; single
 // rows take 4 column blocks at once, so that enough independent sums are in flight.
 __attribute__((target("avx2,fma"))) static void dense_fma(const float *x, long ldx, long n, const float *wp, long kk,
-                                                          long ncb, long wstride, float *part, long ldp) {
+                                                          long ncb, long wstride, long wld, float *part, long ldp) {
 	long r = 0;
 	for (; r + 4 <= n; r += 4) {
 		const float *x0 = x + r * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
@@ -159,7 +159,7 @@ __attribute__((target("avx2,fma"))) static void dense_fma(const float *x, long l
 			const float *w = wp + cb * wstride;
 			__m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
 			for (long k = 0; k < kk; k++) {
-				__m256 wa = _mm256_loadu_ps(w + k * 16), wb = _mm256_loadu_ps(w + k * 16 + 8);
+				__m256 wa = _mm256_loadu_ps(w + k * wld), wb = _mm256_loadu_ps(w + k * wld + 8);
 				__m256 v = _mm256_broadcast_ss(x0 + k);
 				a0 = _mm256_fmadd_ps(v, wa, a0);
 				b0 = _mm256_fmadd_ps(v, wb, b0);
@@ -192,14 +192,14 @@ __attribute__((target("avx2,fma"))) static void dense_fma(const float *x, long l
 			__m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
 			for (long k = 0; k < kk; k++) {
 				__m256 v = _mm256_broadcast_ss(xr + k);
-				a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + k * 16), a0);
-				b0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + k * 16 + 8), b0);
-				a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + k * 16), a1);
-				b1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + k * 16 + 8), b1);
-				a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + k * 16), a2);
-				b2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + k * 16 + 8), b2);
-				a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + k * 16), a3);
-				b3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + k * 16 + 8), b3);
+				a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + k * wld), a0);
+				b0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w0 + k * wld + 8), b0);
+				a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + k * wld), a1);
+				b1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w1 + k * wld + 8), b1);
+				a2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + k * wld), a2);
+				b2 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w2 + k * wld + 8), b2);
+				a3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + k * wld), a3);
+				b3 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w3 + k * wld + 8), b3);
 			}
 			float *p = part + r * ldp + cb * 16;
 			_mm256_storeu_ps(p, a0);
@@ -216,8 +216,8 @@ __attribute__((target("avx2,fma"))) static void dense_fma(const float *x, long l
 			__m256 a0 = _mm256_setzero_ps(), b0 = a0;
 			for (long k = 0; k < kk; k++) {
 				__m256 v = _mm256_broadcast_ss(xr + k);
-				a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + k * 16), a0);
-				b0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + k * 16 + 8), b0);
+				a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + k * wld), a0);
+				b0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + k * wld + 8), b0);
 			}
 			_mm256_storeu_ps(part + r * ldp + cb * 16, a0);
 			_mm256_storeu_ps(part + r * ldp + cb * 16 + 8, b0);
@@ -227,7 +227,7 @@ __attribute__((target("avx2,fma"))) static void dense_fma(const float *x, long l
 
 // dense_sse2: the same loops without FMA (multiply, then add), 4 lanes.
 static void dense_sse2(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
-                       float *part, long ldp) {
+                       long wld, float *part, long ldp) {
 	for (long r = 0; r < n; r++) {
 		const float *xr = x + r * ldx;
 		for (long cb = 0; cb < ncb; cb++) {
@@ -235,10 +235,10 @@ static void dense_sse2(const float *x, long ldx, long n, const float *wp, long k
 			__m128 a = _mm_setzero_ps(), b = a, c = a, d = a;
 			for (long k = 0; k < kk; k++) {
 				__m128 v = _mm_set1_ps(xr[k]);
-				a = _mm_add_ps(a, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16)));
-				b = _mm_add_ps(b, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16 + 4)));
-				c = _mm_add_ps(c, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16 + 8)));
-				d = _mm_add_ps(d, _mm_mul_ps(v, _mm_loadu_ps(w + k * 16 + 12)));
+				a = _mm_add_ps(a, _mm_mul_ps(v, _mm_loadu_ps(w + k * wld)));
+				b = _mm_add_ps(b, _mm_mul_ps(v, _mm_loadu_ps(w + k * wld + 4)));
+				c = _mm_add_ps(c, _mm_mul_ps(v, _mm_loadu_ps(w + k * wld + 8)));
+				d = _mm_add_ps(d, _mm_mul_ps(v, _mm_loadu_ps(w + k * wld + 12)));
 			}
 			float *p = part + r * ldp + cb * 16;
 			_mm_storeu_ps(p, a);
@@ -259,23 +259,23 @@ int pcf_dense_fused(int level) {
 #endif
 }
 
-void pcf_dense_part(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
+void pcf_dense_part(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride, long wld,
                     float *part, long ldp, int level) {
 #if defined(__x86_64__)
 	if (pcf_dense_fused(level)) {
-		dense_fma(x, ldx, n, wp, kk, ncb, wstride, part, ldp);
+		dense_fma(x, ldx, n, wp, kk, ncb, wstride, wld, part, ldp);
 		return;
 	}
 	if (level != PCF_SCALAR) {
-		dense_sse2(x, ldx, n, wp, kk, ncb, wstride, part, ldp);
+		dense_sse2(x, ldx, n, wp, kk, ncb, wstride, wld, part, ldp);
 		return;
 	}
 #endif
-	dense_scalar(x, ldx, n, wp, kk, ncb, wstride, part, ldp, 0);
+	dense_scalar(x, ldx, n, wp, kk, ncb, wstride, wld, part, ldp, 0);
 }
 
 // pcf_dense_ref is dense_scalar for tests: fused (fmaf) or not, as pcf_dense_part at that level.
-void pcf_dense_ref(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride,
+void pcf_dense_ref(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride, long wld,
                    float *part, long ldp, int fused) {
-	dense_scalar(x, ldx, n, wp, kk, ncb, wstride, part, ldp, fused);
+	dense_scalar(x, ldx, n, wp, kk, ncb, wstride, wld, part, ldp, fused);
 }

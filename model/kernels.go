@@ -59,23 +59,23 @@ func setSIMDLevel(level int) { simdLevel = C.int(level) }
 // denseCols is the column-block width of the inference dense kernel.
 const denseCols = 16
 
-// densePart runs pcf_dense_part: part (n rows of ldp) = x (n rows of ldx, columns [0, kk)) ·
-// the packed weight rows [0, kk) of every column block (blocks wstride apart).
-func densePart(x []float32, ldx, n int, wp []float32, kk, ncb, wstride int, part []float32, ldp int) {
+// densePart runs pcf_dense_part: part (n rows of ldp) = x (n rows of ldx, columns [0, kk)) · the
+// weight rows [0, kk) of every column block (blocks wstride apart, rows wld apart).
+func densePart(x []float32, ldx, n int, w []float32, kk, ncb, wstride, wld int, part []float32, ldp int) {
 	_ = x[(n-1)*ldx+kk-1]
-	_ = wp[(ncb-1)*wstride+kk*denseCols-1]
+	_ = w[(ncb-1)*wstride+(kk-1)*wld+denseCols-1]
 	_ = part[(n-1)*ldp+ncb*denseCols-1]
-	C.pcf_dense_part(f32p(x), C.long(ldx), C.long(n), f32p(wp), C.long(kk), C.long(ncb), C.long(wstride),
+	C.pcf_dense_part(f32p(x), C.long(ldx), C.long(n), f32p(w), C.long(kk), C.long(ncb), C.long(wstride), C.long(wld),
 		f32p(part), C.long(ldp), simdLevel)
 }
 
 // densePartRef is the scalar C reference of densePart, fused or not (tests only).
-func densePartRef(x []float32, ldx, n int, wp []float32, kk, ncb, wstride int, part []float32, ldp int, fused bool) {
+func densePartRef(x []float32, ldx, n int, w []float32, kk, ncb, wstride, wld int, part []float32, ldp int, fused bool) {
 	f := C.int(0)
 	if fused {
 		f = 1
 	}
-	C.pcf_dense_ref(f32p(x), C.long(ldx), C.long(n), f32p(wp), C.long(kk), C.long(ncb), C.long(wstride),
+	C.pcf_dense_ref(f32p(x), C.long(ldx), C.long(n), f32p(w), C.long(kk), C.long(ncb), C.long(wstride), C.long(wld),
 		f32p(part), C.long(ldp), f)
 }
 

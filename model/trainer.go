@@ -42,7 +42,11 @@ type Trainer struct {
 
 // New builds a trainer from cfg (defaults applied, then validated). Weights are drawn from a
 // PCG generator seeded with cfg.Seed, which then drives the dropout masks.
-func New(cfg Config) (*Trainer, error) {
+func New(cfg Config) (*Trainer, error) { return newTrainer(cfg, true) }
+
+// newTrainer is New; without draw the weights are left at zero (and the generator untouched)
+// for a loader that overwrites them.
+func newTrainer(cfg Config, draw bool) (*Trainer, error) {
 	ensureBLAS()
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -50,9 +54,19 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	src := rand.NewPCG(cfg.Seed, cfg.Seed^pcgStream)
 	rng := rand.New(src)
+	specs := cfg.paramSpecs()
+	var params []*tensorBuf
+	if draw {
+		params = initParams(specs, rng)
+	} else {
+		params = make([]*tensorBuf, len(specs))
+		for i, s := range specs {
+			params[i] = &tensorBuf{spec: s, data: make([]float32, s.size())}
+		}
+	}
 	t := &Trainer{
 		cfg:    cfg,
-		params: initParams(cfg.paramSpecs(), rng),
+		params: params,
 		state:  initState(cfg.stateSpecs()),
 		sched:  NewScheduler(cfg.Scheduler, cfg.Optimizer.LearningRate),
 		src:    src,
