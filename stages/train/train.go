@@ -35,7 +35,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "train" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "1" }
+func (Kind) Version() string { return "2" } // 2: model kernels of issue 14 (CNN gradients and predictions change in the last bits)
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
