@@ -204,22 +204,27 @@ func batchNorm(x, gamma, beta *G.Node, runMean, runVar []float32, training bool)
 	})
 	op.diffWRT = []bool{true, true, true}
 	op.diff = func(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		// one pass computes all three gradients: the input gradient is the op's output, the scale
+		// and shift gradients wait in dg and db for two ops that copy them out
+		dg, db := make([]float32, c), make([]float32, c)
 		dxOp := newKernelOp("batchnorm_dx", []int{xs.Dims(), 1, xs.Dims()}, xs.Clone(), func(dx []float32, in [][]float32) error {
-			g.backward(dx, nil, nil, in[0], in[1], in[2])
+			g.backward(dx, dg, db, in[0], in[1], in[2])
 			return nil
 		})
-		cs := gamma.Shape().Clone()
-		dgOp := newKernelOp("batchnorm_dgamma", []int{xs.Dims(), 1, xs.Dims()}, cs, func(dg []float32, in [][]float32) error {
-			g.backward(nil, dg, make([]float32, c), in[0], in[1], in[2])
-			return nil
-		})
-		dbOp := newKernelOp("batchnorm_dbeta", []int{xs.Dims(), 1, xs.Dims()}, cs.Clone(), func(db []float32, in [][]float32) error {
-			g.backward(nil, make([]float32, c), db, in[0], in[1], in[2])
-			return nil
-		})
-		var out G.Nodes
-		for _, o := range []*kernelOp{dxOp, dgOp, dbOp} {
-			n, err := o.apply(in[0], in[1], dy)
+		dx, err := dxOp.apply(in[0], in[1], dy)
+		if err != nil {
+			return nil, err
+		}
+		out := G.Nodes{dx}
+		for _, part := range []struct {
+			name string
+			src  []float32
+		}{{"batchnorm_dgamma", dg}, {"batchnorm_dbeta", db}} {
+			cp := newKernelOp(part.name, []int{xs.Dims()}, gamma.Shape().Clone(), func(dst []float32, _ [][]float32) error {
+				copy(dst, part.src)
+				return nil
+			})
+			n, err := cp.apply(dx)
 			if err != nil {
 				return nil, err
 			}

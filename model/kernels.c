@@ -259,6 +259,18 @@ int pcf_dense_fused(int level) {
 #endif
 }
 
+const char *pcf_simd_name(int level) {
+	if (pcf_dense_fused(level)) {
+		return "avx2+fma";
+	}
+#if defined(__x86_64__)
+	if (level != PCF_SCALAR) {
+		return "sse2";
+	}
+#endif
+	return "scalar";
+}
+
 void pcf_dense_part(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride, long wld,
                     float *part, long ldp, int level) {
 #if defined(__x86_64__)

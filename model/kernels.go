@@ -81,3 +81,6 @@ func densePartRef(x []float32, ldx, n int, w []float32, kk, ncb, wstride, wld in
 
 // denseFused reports whether densePart fuses multiply-adds on this CPU at the current level.
 func denseFused() bool { return C.pcf_dense_fused(simdLevel) != 0 }
+
+// simdName names the instruction set of the C kernels at the current level (see BLASDescription).
+func simdName() string { return C.GoString(C.pcf_simd_name(simdLevel)) }

@@ -20,3 +20,5 @@ void pcf_dense_part(const float *x, long ldx, long n, const float *wp, long kk, 
 int pcf_dense_fused(int level);
 void pcf_dense_ref(const float *x, long ldx, long n, const float *wp, long kk, long ncb, long wstride, long wld,
                    float *part, long ldp, int fused);
+// pcf_simd_name names the instruction set pcf_dense_part uses at level: avx2+fma, sse2 or scalar.
+const char *pcf_simd_name(int level);
