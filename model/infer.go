@@ -10,8 +10,9 @@ const maxInferBatch = 256
 
 // inferNet is the direct forward path of a trained network: the evaluation-mode forward pass
 // (no dropout, batch norm on running statistics) computed by calling the package's kernels in
-// order, without a graph. It reads the trainer's parameter buffers in place (dense weights through
-// a packed copy refreshed when they change), so it always sees the current weights. Convolution
+// order, without a graph. It reads the trainer's parameter buffers in place (the weights of a
+// dense layer whose width is not a multiple of 16 through a packed copy refreshed when they
+// change), so it always sees the current weights. Convolution
 // blocks run the same kernels on the same blocks as the evaluation graph; dense layers run a
 // kernel of their own (denseWeights) whose result for an image does not depend on the other images
 // of the batch. Logits agree with the graph's to rounding (TestDirectPathMatchesGraph) and are
