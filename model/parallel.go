@@ -114,38 +114,39 @@ func splitKBlock(k int) int {
 	return (kb + 63) / 64 * 64
 }
 
+// splitKRun runs f(part, k0, kk) for every inner-dimension block [k0, k0+kk) of a split-K product
+// in parallel, each block writing its own part of size m·n, then adds the parts to C in block order.
+func splitKRun(m, n, k int, c []float32, ldc int, s *splitScratch, f func(part []float32, k0, kk int)) {
+	kb := splitKBlock(k)
+	blocks := (k + kb - 1) / kb
+	parts := s.get(blocks * m * n)
+	parallelTasks(blocks, func(_, t int) {
+		k0 := t * kb
+		f(parts[t*m*n:(t+1)*m*n], k0, min(kb, k-k0))
+	})
+	addParts(m, n, blocks, parts, c, ldc)
+}
+
 // sgemmSplitK computes C = A·B + C (row-major, no transposes) for a product whose inner
 // dimension k dwarfs m and n (the first dense layer of the MLP: 27648 inputs): it splits k
 // into fixed blocks, multiplies the blocks in parallel into partial results, and adds them to C
 // in block order. Splitting k packs each operand once, where splitting rows would pack the whole
 // of B once per task.
 func sgemmSplitK(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, s *splitScratch) {
-	kb := splitKBlock(k)
-	blocks := (k + kb - 1) / kb
-	parts := s.get(blocks * m * n)
-	parallelTasks(blocks, func(_, t int) {
-		k0 := t * kb
-		kk := min(kb, k-k0)
-		blasImpl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, kk, 1, a[k0:], lda, b[k0*ldb:], ldb, 0, parts[t*m*n:], n)
+	splitKRun(m, n, k, c, ldc, s, func(part []float32, k0, kk int) {
+		blasImpl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, kk, 1, a[k0:], lda, b[k0*ldb:], ldb, 0, part, n)
 	})
-	addParts(m, n, blocks, parts, c, ldc)
 }
 
 // sgemvSplitK is sgemmSplitK for a few rows (x is m×k, w is k×n, y is m×n, all contiguous): each
 // block multiplies each row by its slice of w as a matrix-vector product, which reads the block of
 // w once per row from the cache instead of packing it.
 func sgemvSplitK(m, n, k int, x, w, y []float32, s *splitScratch) {
-	kb := splitKBlock(k)
-	blocks := (k + kb - 1) / kb
-	parts := s.get(blocks * m * n)
-	parallelTasks(blocks, func(_, t int) {
-		k0 := t * kb
-		kk := min(kb, k-k0)
+	splitKRun(m, n, k, y, n, s, func(part []float32, k0, kk int) {
 		for r := 0; r < m; r++ {
-			blasImpl.Sgemv(blas.Trans, kk, n, 1, w[k0*n:], n, x[r*k+k0:], 1, 0, parts[(t*m+r)*n:], 1)
+			blasImpl.Sgemv(blas.Trans, kk, n, 1, w[k0*n:], n, x[r*k+k0:], 1, 0, part[r*n:], 1)
 		}
 	})
-	addParts(m, n, blocks, parts, y, n)
 }
 
 // addParts adds the blocks' partial products (blocks × m × n) to C in block order.

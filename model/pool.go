@@ -22,16 +22,21 @@ func (g poolGeom) ow() int { return g.w / 2 }
 // the fused convolution-pooling op and the direct inference path all use them, so they compute
 // the same values bit for bit.
 
+// window returns the four channel vectors of the 2×2 window of output pixel (y, x), in scan order,
+// each cut to length c.
+func window(src []float32, y, x, w, c int) (a, b, cc, d []float32) {
+	base, row := (2*y*w+2*x)*c, w*c
+	return src[base : base+c], src[base+c : base+2*c], src[base+row : base+row+c], src[base+row+c : base+row+2*c]
+}
+
 // maxPoolRows writes the maximum of every 2×2 window into dst and, when arg is not nil, which of
 // the four (0..3 in scan order) holds it, the first one on ties. The maximum is Go's max (NaN if
 // any value is NaN); it is computed without branches, which random data would mispredict.
 func maxPoolRows(dst, src []float32, arg []uint8, np, w, c int) {
-	ow, row := w/2, w*c
+	ow := w / 2
 	for y := 0; y < np; y++ {
 		for x := 0; x < ow; x++ {
-			base := (2*y*w + 2*x) * c
-			a, b := src[base:base+c], src[base+c:base+2*c]
-			cc, d := src[base+row:base+row+c], src[base+row+c:base+row+2*c]
+			a, b, cc, d := window(src, y, x, w, c)
 			o := (y*ow + x) * c
 			out := dst[o : o+c]
 			a, b, cc, d = a[:len(out)], b[:len(out)], cc[:len(out)], d[:len(out)]
@@ -64,12 +69,10 @@ func b2u8(b bool) uint8 {
 
 // avgPoolRows writes the mean of every 2×2 window into dst.
 func avgPoolRows(dst, src []float32, np, w, c int) {
-	ow, row := w/2, w*c
+	ow := w / 2
 	for y := 0; y < np; y++ {
 		for x := 0; x < ow; x++ {
-			base := (2*y*w + 2*x) * c
-			a, b := src[base:base+c], src[base+c:base+2*c]
-			cc, d := src[base+row:base+row+c], src[base+row+c:base+row+2*c]
+			a, b, cc, d := window(src, y, x, w, c)
 			o := (y*ow + x) * c
 			out := dst[o : o+c]
 			a, b, cc, d = a[:len(out)], b[:len(out)], cc[:len(out)], d[:len(out)]
@@ -90,8 +93,7 @@ func maxUnpoolRows(dsrc, gp []float32, arg []uint8, np, w, c int) {
 			off := [4]int{base, base + c, base + row, base + row + c}
 			o := (y*ow + x) * c
 			src, ar := gp[o:o+c], arg[o:o+c]
-			d0, d1 := dsrc[off[0]:off[0]+c], dsrc[off[1]:off[1]+c]
-			d2, d3 := dsrc[off[2]:off[2]+c], dsrc[off[3]:off[3]+c]
+			d0, d1, d2, d3 := window(dsrc, y, x, w, c)
 			clear(d0)
 			clear(d1)
 			clear(d2)
@@ -106,14 +108,12 @@ func maxUnpoolRows(dsrc, gp []float32, arg []uint8, np, w, c int) {
 // avgUnpoolRows writes the gradient of 2·np source rows: a quarter of each window's pooled
 // gradient to each of its four pixels. An odd trailing column is left untouched.
 func avgUnpoolRows(dsrc, gp []float32, np, w, c int) {
-	ow, row := w/2, w*c
+	ow := w / 2
 	for y := 0; y < np; y++ {
 		for x := 0; x < ow; x++ {
-			base := (2*y*w + 2*x) * c
 			o := (y*ow + x) * c
 			src := gp[o : o+c]
-			d0, d1 := dsrc[base:base+c], dsrc[base+c:base+2*c]
-			d2, d3 := dsrc[base+row:base+row+c], dsrc[base+row+c:base+row+2*c]
+			d0, d1, d2, d3 := window(dsrc, y, x, w, c)
 			d0, d1, d2, d3 = d0[:len(src)], d1[:len(src)], d2[:len(src)], d3[:len(src)]
 			for j, v := range src {
 				q := v * 0.25

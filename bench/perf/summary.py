@@ -86,8 +86,10 @@ def main():
           f"({threads})). Load average (1 min) per round, start→end: "
           + ", ".join(f"{loads.get(r, {}).get('start', '?')}→{loads.get(r, {}).get('end', '?')}" for r in rounds)
           + ".\n")
-    print("| case | model | pcamflow | PyTorch | pcamflow vs PyTorch | per-round ratios | target |")
-    print("|---|---|---:|---:|---:|---|---|")
+    version = blas["config"].split()[1] if blas and len(blas.get("config", "").split()) > 1 else ""
+    machine = f"{model} · OpenBLAS {version} ({kernel.removeprefix('OpenBLAS (').rstrip(')')}) · {threads} threads"
+    print("| case | model | pcamflow | PyTorch | pcamflow vs PyTorch | per-round ratios | target | CPU · BLAS (kernel) · threads |")
+    print("|---|---|---:|---:|---:|---|---|---|")
     medians = {}
     for case, label, unit in (("train", "training steps, in memory", "img/s"),
                               ("pipeline", "training run on HDF5 (pipeline)", "img/s"),
@@ -110,7 +112,7 @@ def main():
             mark = "✓" if ratio >= target else "✗"
             medians[(case, arch)] = a
             print(f"| {label} | {arch.upper()} | {a:,.0f} {unit} | {b:,.0f} {unit} | **{ratio:.2f}×** | {ratios} "
-                  f"| ≥ {target}× {mark} |")
+                  f"| ≥ {target}× {mark} | {machine} |")
     kern_lanes, cpu_lanes = lanes_of(kernel, flags)
     ghz = mhz / 1000
     peak_kernel = cores * 2 * kern_lanes * 2 * ghz

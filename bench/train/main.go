@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime/pprof"
-	"syscall"
 	"time"
 
+	"github.com/pcamflow/pcamflow/bench/internal/benchkit"
 	"github.com/pcamflow/pcamflow/model"
 )
 
@@ -23,22 +22,15 @@ func main() {
 	steps := flag.Int("steps", 30, "timed steps")
 	warmup := flag.Int("warmup", 3, "untimed warm-up steps")
 	threads := flag.Int("threads", 2, "kernel threads (OpenBLAS itself runs single-threaded)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := benchkit.StartProfile(*cpuprofile)
+	if err == nil {
+		err = run(*arch, *batch, *steps, *warmup, *threads)
+		stop()
 	}
-	if err := run(*arch, *batch, *steps, *warmup, *threads); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -78,13 +70,13 @@ func run(arch string, batch, steps, warmup, threads int) error {
 			return err
 		}
 	}
-	start, cpu0 := time.Now(), cpuSeconds()
+	start, cpu0 := time.Now(), benchkit.CPUSeconds()
 	for range steps {
 		if _, err := tr.Step(pix, labels); err != nil {
 			return err
 		}
 	}
-	el, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
+	el, cpu := time.Since(start).Seconds(), benchkit.CPUSeconds()-cpu0
 	info := model.BLASInfo()
 	if info.Warning != "" {
 		fmt.Fprintln(os.Stderr, "bench: warning:", info.Warning)
@@ -95,13 +87,4 @@ func run(arch string, batch, steps, warmup, threads int) error {
 		"cpu_ms_per_step": 1000 * cpu / float64(steps),
 		"blas":            info, "params": tr.NumParams(),
 	})
-}
-
-// cpuSeconds is the CPU time (user + system) the process has used so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime/pprof"
-	"syscall"
 	"time"
 
+	"github.com/pcamflow/pcamflow/bench/internal/benchkit"
 	"github.com/pcamflow/pcamflow/model"
 )
 
@@ -24,18 +23,11 @@ func main() {
 	threads := flag.Int("threads", 2, "kernel threads (OpenBLAS itself runs single-threaded)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "infer bench:", err)
-			os.Exit(1)
-		}
+	stop, err := benchkit.StartProfile(*cpuprofile)
+	if err == nil {
+		err = run(*arch, *batch, *seconds, *threads)
+		stop()
 	}
-	err := run(*arch, *batch, *seconds, *threads)
-	pprof.StopCPUProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "infer bench:", err)
 		os.Exit(1)
@@ -73,26 +65,17 @@ func run(arch string, batch int, seconds float64, threads int) error {
 		return err
 	}
 	calls := max(5, int(seconds/max(time.Since(t0).Seconds(), 1e-6)))
-	t0, c0 := time.Now(), cpuSeconds()
+	t0, c0 := time.Now(), benchkit.CPUSeconds()
 	for range calls {
 		if err := call(); err != nil {
 			return err
 		}
 	}
-	el, cpu := time.Since(t0).Seconds(), cpuSeconds()-c0
+	el, cpu := time.Since(t0).Seconds(), benchkit.CPUSeconds()-c0
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "pcamflow", "arch": arch, "batch": batch, "calls": calls,
 		"us_per_patch": 1e6 * el / float64(calls*batch), "ms_per_call": 1000 * el / float64(calls),
 		"cpu_us_per_patch": 1e6 * cpu / float64(calls*batch),
 		"blas":             model.BLASInfo(),
 	})
-}
-
-// cpuSeconds is the CPU time (user + system) the process has used so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
