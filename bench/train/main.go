@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"time"
 
@@ -37,34 +36,18 @@ func main() {
 
 func run(arch string, batch, steps, warmup, threads int) error {
 	model.SetThreads(threads)
-	cfg := model.Config{Arch: arch, Seed: 1, Optimizer: model.OptimizerConfig{Name: "adam", LearningRate: 1e-4}}
-	switch arch {
-	case "mlp":
-		cfg.HiddenUnits = []int{128}
-		if batch == 0 {
-			batch = 128
-		}
-	case "cnn":
-		cfg.Channels = []int{16, 32}
-		if batch == 0 {
-			batch = 64
-		}
-	default:
-		return fmt.Errorf("unknown arch %q", arch)
+	cfg, defBatch, err := benchkit.Model(arch)
+	if err != nil {
+		return err
+	}
+	if batch == 0 {
+		batch = defBatch
 	}
 	tr, err := model.New(cfg)
 	if err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	pix := make([]byte, batch*96*96*3)
-	labels := make([]uint8, batch)
-	for i := range pix {
-		pix[i] = byte(r.IntN(256))
-	}
-	for i := range labels {
-		labels[i] = uint8(r.IntN(2))
-	}
+	pix, labels := benchkit.RandomPatches(batch)
 	for range warmup {
 		if _, err := tr.Step(pix, labels); err != nil {
 			return err

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"time"
 
@@ -36,24 +35,15 @@ func main() {
 
 func run(arch string, batch int, seconds float64, threads int) error {
 	model.SetThreads(threads)
-	cfg := model.Config{Arch: arch, Seed: 1}
-	switch arch {
-	case "mlp":
-		cfg.HiddenUnits = []int{128}
-	case "cnn":
-		cfg.Channels = []int{16, 32}
-	default:
-		return fmt.Errorf("unknown arch %q", arch)
+	cfg, _, err := benchkit.Model(arch)
+	if err != nil {
+		return err
 	}
 	tr, err := model.New(cfg)
 	if err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	pix := make([]byte, batch*96*96*3)
-	for i := range pix {
-		pix[i] = byte(r.IntN(256))
-	}
+	pix, _ := benchkit.RandomPatches(batch)
 	call := func() error { _, err := tr.Predict(pix); return err }
 	for range 5 {
 		if err := call(); err != nil {
