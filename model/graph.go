@@ -9,7 +9,7 @@ import (
 )
 
 // netGraph is one compiled gorgonia graph for a fixed batch size: either a training graph
-// (loss, gradients bound as dual values, dropout masks, batch norm on batch statistics) or a
+// (loss, gradient nodes built by G.Grad, dropout masks, batch norm on batch statistics) or a
 // forward-only evaluation graph. Both wrap the model's parameter buffers without copying, so
 // an in-place optimiser update is seen by every graph.
 type netGraph struct {

@@ -8,7 +8,8 @@ import (
 )
 
 // TestModelGradientsNumerically checks the gradients of a whole training graph (CNN with batch
-// norm, MLP with tanh), read from gorgonia's dual values, against central differences of the loss.
+// norm, MLP with tanh, fused conv blocks), read from G.Grad's nodes, against central differences
+// of the loss.
 func TestModelGradientsNumerically(t *testing.T) {
 	mlp := smallMLP()
 	mlp.Activation, mlp.PosWeight = "tanh", 3
