@@ -14,14 +14,19 @@
 #
 # Usage: bench/perf/run.sh [ROUNDS]        (ROUNDS >= 3, default 3; from anywhere in the repository)
 # Environment: THREADS (2), PARTS ("train infer pipeline"), EPOCHS (3), OUT (file that receives every
-# measurement as JSON lines; default: a temporary file, removed), OPENBLAS_CORETYPE (both sides).
+# measurement as JSON lines; default: a temporary file, removed), OPENBLAS_CORETYPE (both sides),
+# TORCH_ENV (extra environment for the PyTorch side only, e.g. "OMP_WAIT_POLICY=PASSIVE", which
+# keeps PyTorch's threads from spin-waiting on a loaded machine; default: none, PyTorch as it comes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
 THREADS=${THREADS:-2}
 PARTS=${PARTS:-train infer pipeline}
 EPOCHS=${EPOCHS:-3}
+TORCH_ENV=${TORCH_ENV:-}
 PY=/usr/bin/python3
+# torch runs the PyTorch side with TORCH_ENV added to its environment
+torch() { env $TORCH_ENV "$PY" "$@"; }
 if [ "$ROUNDS" -lt 3 ]; then
   echo "bench/perf/run.sh: use at least 3 rounds (medians)" >&2
   exit 2
@@ -66,7 +71,7 @@ for line in sys.stdin:
 torch_pipeline() {
   local limit=0
   [ "$2" = cnn ] && limit=1536
-  "$PY" bench/perf/torch_pipeline.py --data "$tmp/data" --arch "$2" --epochs "$EPOCHS" --limit "$limit" \
+  torch bench/perf/torch_pipeline.py --data "$tmp/data" --arch "$2" --epochs "$EPOCHS" --limit "$limit" \
     --threads "$THREADS" | while read -r j; do record "$1" pipeline "$j"; done
 }
 
@@ -86,7 +91,7 @@ for r in $(seq "$ROUNDS"); do
           if [ "$s" = pcf ]; then
             record "$r" train "$("$tmp/train" -arch "$arch" -steps "$steps" -threads "$THREADS")"
           else
-            record "$r" train "$("$PY" bench/train/torch_bench.py --arch "$arch" --steps "$steps" --threads "$THREADS")"
+            record "$r" train "$(torch bench/train/torch_bench.py --arch "$arch" --steps "$steps" --threads "$THREADS")"
           fi
         done
         ;;
@@ -96,7 +101,7 @@ for r in $(seq "$ROUNDS"); do
             if [ "$s" = pcf ]; then
               record "$r" "infer$batch" "$("$tmp/infer" -arch "$arch" -batch "$batch" -threads "$THREADS")"
             else
-              record "$r" "infer$batch" "$("$PY" bench/perf/torch_infer.py --arch "$arch" --batch "$batch" --threads "$THREADS")"
+              record "$r" "infer$batch" "$(torch bench/perf/torch_infer.py --arch "$arch" --batch "$batch" --threads "$THREADS")"
             fi
           done
         done
@@ -112,4 +117,4 @@ for r in $(seq "$ROUNDS"); do
   record "$r" load "{\"when\": \"end\", \"load\": $(load)}"
 done
 
-"$PY" bench/perf/summary.py "$out" "$THREADS"
+"$PY" bench/perf/summary.py "$out" "$THREADS" "$TORCH_ENV"

@@ -3,7 +3,7 @@
 ratio (how many times faster pcamflow is), per-round ratios, the load of every round, the machine
 (CPU model, OpenBLAS kernel, threads) and the CNN's achieved GFLOP/s against the CPU's peak.
 
-Usage: summary.py RESULTS.jsonl THREADS
+Usage: summary.py RESULTS.jsonl THREADS [TORCH_ENV]
 """
 import datetime
 import json
@@ -57,6 +57,7 @@ def lanes_of(kernel, flags):
 def main():
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     threads = int(sys.argv[2])
+    torch_env = sys.argv[3] if len(sys.argv) > 3 else ""
     blas = next((r["blas"] for r in rows if "blas" in r), None)
     torch = next((r["impl"] for r in rows if r.get("impl", "").startswith("pytorch")), "pytorch")
     rounds = sorted({r["round"] for r in rows})
@@ -83,7 +84,7 @@ def main():
     print(f"Measured {date} by `bench/perf/run.sh {len(rounds)}`: CPU **{model}** ({cores} logical CPUs, "
           f"{mhz:.0f} MHz as /proc/cpuinfo reports it), BLAS **{kernel}**, {threads} threads on both sides "
           f"(pcamflow kernel threads, OpenBLAS single-threaded; reference {torch} with torch.set_num_threads"
-          f"({threads})). Load average (1 min) per round, start→end: "
+          f"({threads}){', environment ' + torch_env if torch_env else ''}). Load average (1 min) per round, start→end: "
           + ", ".join(f"{loads.get(r, {}).get('start', '?')}→{loads.get(r, {}).get('end', '?')}" for r in rounds)
           + ".\n")
     version = blas["config"].split()[1] if blas and len(blas.get("config", "").split()) > 1 else ""
