@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
-export CGO_CFLAGS := -I/usr/include/hdf5/serial
+export CGO_CFLAGS := -O2 -g -I/usr/include/hdf5/serial
 export CGO_LDFLAGS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial
 
 BIN := bin/pcamflow

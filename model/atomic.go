@@ -67,14 +67,19 @@ func (t *Trainer) LoadFile(path string) error {
 	return nil
 }
 
-// LoadTrainerFile opens the checkpoint at path with LoadTrainer.
+// LoadTrainerFile opens the checkpoint at path with LoadTrainer. Knowing the file's size, it reads
+// the tensors straight into the new trainer once the header's sizes are found to fit in the file.
 func LoadTrainerFile(path string) (*Trainer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening checkpoint: %w", err)
 	}
 	defer f.Close()
-	t, err := LoadTrainer(f)
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	t, err := loadTrainer(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}

@@ -56,15 +56,20 @@ type BLASDescription struct {
 	Threads int `json:"threads"`
 	// CPU is the "model name" line of /proc/cpuinfo, or "unknown".
 	CPU string `json:"cpu"`
+	// SIMD is the instruction set of the package's own C kernels: "avx2+fma" or "sse2" (the
+	// inference dense layers round differently with and without fused multiply-adds; the
+	// optimisers give the same bits on both).
+	SIMD string `json:"simd"`
 	// Warning is non-empty when OpenBLAS fell back to its generic Prescott kernels on a CPU with
 	// AVX2 or AVX-512 (OpenBLAS 0.3.21 does not recognise recent Xeons): training then runs about
 	// 3× slower than with OPENBLAS_CORETYPE set, which must be exported before the process starts.
 	Warning string `json:"warning,omitempty"`
 }
 
-// BLASInfo describes the BLAS backend, the thread counts and the CPU model, for run records.
-// Bitwise reproducibility holds between runs with the same Backend (OpenBLAS picks its kernel by
-// CPU model; OPENBLAS_CORETYPE overrides the choice), whatever the thread count.
+// BLASInfo describes the BLAS backend, the thread counts, the CPU model and the instruction set
+// of the package's C kernels, for run records. Bitwise reproducibility holds between runs with the
+// same Backend and SIMD (OpenBLAS picks its kernel by CPU model, OPENBLAS_CORETYPE overrides the
+// choice; SIMD follows the CPU's features), whatever the thread count.
 func BLASInfo() BLASDescription {
 	ensureBLAS()
 	core := C.GoString(C.openblas_get_corename())
@@ -74,6 +79,7 @@ func BLASInfo() BLASDescription {
 		OpenBLASThreads: int(C.openblas_get_num_threads()),
 		Threads:         numWorkers(),
 		CPU:             cpuModel(),
+		SIMD:            simdName(),
 	}
 	if strings.EqualFold(core, "Prescott") {
 		switch flags := cpuFlags(); {

@@ -19,6 +19,9 @@ type ckptReader struct {
 	r   io.Reader
 	h   hash.Hash
 	buf [8]byte
+	// into, when set, holds the buffers the tensors are read into (a new trainer's); otherwise
+	// tensors are staged in buffers that grow as data arrives.
+	into [][]float32
 }
 
 func newCkptReader(r io.Reader) *ckptReader {
@@ -82,24 +85,54 @@ func (c *ckptReader) readHeader() ([]byte, error) {
 // state; it is how a saved model is opened for inference or to resume training. Nothing is
 // allocated for the model until the whole file has been validated, and tensor data is buffered
 // as it arrives, so memory use is bounded by the actual file size even for a crafted header.
-func LoadTrainer(r io.Reader) (*Trainer, error) {
+func LoadTrainer(r io.Reader) (*Trainer, error) { return loadTrainer(r, -1) }
+
+// loadTrainer is LoadTrainer for a stream of size bytes (-1: unknown). When the tensors the
+// header declares fit in size, it allocates the trainer first and reads them in place: the file
+// is as large as the model, so a crafted header cannot make it allocate more than the file holds.
+// A failure discards the trainer.
+func loadTrainer(r io.Reader, size int64) (*Trainer, error) {
 	c := newCkptReader(r)
 	cfg, err := c.readConfig()
 	if err != nil {
 		return nil, err
 	}
-	st, err := c.readBody(checkpointTensors(cfg))
+	specs := checkpointTensors(cfg)
+	var t *Trainer
+	if size >= 0 && size >= tensorBytes(specs) {
+		if t, err = newTrainer(cfg, false); err != nil {
+			return nil, ckptErr("stored config is invalid: %v", err)
+		}
+		for _, b := range t.tensors() {
+			c.into = append(c.into, b.data)
+		}
+	}
+	st, err := c.readBody(specs)
 	if err != nil {
 		return nil, err
 	}
-	t, err := New(cfg)
-	if err != nil {
-		return nil, ckptErr("stored config is invalid: %v", err)
+	if t == nil {
+		if t, err = newTrainer(cfg, false); err != nil {
+			return nil, ckptErr("stored config is invalid: %v", err)
+		}
 	}
 	if err := t.commit(st); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// tensorBytes is the number of bytes of tensor data that specs describe.
+func tensorBytes(specs []tensorSpec) int64 {
+	var n int64
+	for _, s := range specs {
+		k := int64(4)
+		for _, d := range s.shape {
+			k *= int64(d)
+		}
+		n += k
+	}
+	return n
 }
 
 // Load restores the state saved by Save into t. The checkpoint must describe the same network
@@ -215,7 +248,9 @@ func (t *Trainer) commit(st *stagedState) error {
 		}
 	}
 	for i, b := range bufs {
-		copy(b.data, st.tensors[i])
+		if len(b.data) > 0 && &b.data[0] != &st.tensors[i][0] { // not read in place
+			copy(b.data, st.tensors[i])
+		}
 	}
 	*t.src = src
 	t.sched = sched
@@ -254,7 +289,16 @@ func (c *ckptReader) readTensors(specs []tensorSpec) ([][]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		if out[i], err = c.floats(size, want.name); err != nil {
+		if c.into != nil {
+			if len(c.into[i]) != size {
+				return nil, ckptErr("tensor %s has %d values, the network %d", want.name, size, len(c.into[i]))
+			}
+			out[i] = c.into[i]
+			err = c.floatsInto(out[i], want.name)
+		} else {
+			out[i], err = c.floats(size, want.name)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -293,6 +337,23 @@ func (c *ckptReader) checkShape(name string, shape []int) (int, error) {
 		return 0, ckptErr("tensor %s claims %d elements, its shape %v holds %d", name, cnt, shape, size)
 	}
 	return int(size), nil
+}
+
+// floatsInto reads len(dst) little-endian float32 values into dst, 64 KiB at a time.
+func (c *ckptReader) floatsInto(dst []float32, name string) error {
+	buf := make([]byte, 1<<16)
+	for i := 0; i < len(dst); {
+		k := min(len(buf)/4, len(dst)-i)
+		if err := c.full(buf[:4*k], "data of "+name); err != nil {
+			return err
+		}
+		out := dst[i : i+k]
+		for j := range out {
+			out[j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
+		}
+		i += k
+	}
+	return nil
 }
 
 // floats reads n little-endian float32 values. The result grows as data arrives (64 KiB at a

@@ -206,16 +206,26 @@ func TestCraftedHeaderAllocatesLittle(t *testing.T) {
 	// tensor() wrote count 0 for the empty buffer: claim the full size instead
 	binary.LittleEndian.PutUint64(file[len(file)-8:], 27648*8192)
 
-	var m0, m1 runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m0)
-	_, err := LoadTrainer(bytes.NewReader(file))
-	runtime.ReadMemStats(&m1)
-	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "truncated") {
-		t.Fatalf("error %v, want a truncation error", err)
+	// as a stream, and as a file (whose loader reads in place when the file is large enough)
+	path := filepath.Join(t.TempDir(), "crafted.ckpt")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 16<<20 {
-		t.Errorf("rejecting the crafted file allocated %d bytes", alloc)
+	for _, load := range []func() error{
+		func() error { _, err := LoadTrainer(bytes.NewReader(file)); return err },
+		func() error { _, err := LoadTrainerFile(path); return err },
+	} {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		err := load()
+		runtime.ReadMemStats(&m1)
+		if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "truncated") {
+			t.Fatalf("error %v, want a truncation error", err)
+		}
+		if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 16<<20 {
+			t.Errorf("rejecting the crafted file allocated %d bytes", alloc)
+		}
 	}
 }
 
@@ -245,11 +255,12 @@ func TestDeterminismAcrossThreadCounts(t *testing.T) {
 	old := numWorkers()
 	defer SetThreads(old)
 	// 32×32 inputs, so that products and convolutions really are split into several blocks
-	mlp, cnn := smallMLP(), plateauCNN()
+	mlp, cnn, fused := smallMLP(), plateauCNN(), fusedCNN()
 	mlp.Input, cnn.Input = Input{Height: 32, Width: 32, Channels: 3}, Input{Height: 32, Width: 32, Channels: 3}
-	for _, cfg := range []Config{mlp, cnn} {
-		if g := (convGeom{n: 16, h: 32, w: 32}); cfg.Arch == ArchCNN && g.chunks() < 2 {
-			t.Fatalf("test geometry gives %d conv chunks", g.chunks())
+	fused.Input = cnn.Input
+	for _, cfg := range []Config{mlp, cnn, fused} {
+		if g := (convGeom{n: 16, h: 32, w: 32}); cfg.Arch == ArchCNN && g.rowChunks() < 2 {
+			t.Fatalf("test geometry gives %d conv chunks per image", g.rowChunks())
 		}
 		var files [][]byte
 		for _, n := range []int{1, 3} {
@@ -260,6 +271,39 @@ func TestDeterminismAcrossThreadCounts(t *testing.T) {
 		}
 		if !bytes.Equal(files[0], files[1]) {
 			t.Errorf("%s: 1 and 3 threads give different checkpoints", cfg.Arch)
+		}
+	}
+}
+
+// TestLoadTrainerFileReadsInPlace: a checkpoint file loads (straight into the new trainer) to the
+// same state as the stream loader, and a flipped byte in its tensor data fails the checksum.
+func TestLoadTrainerFileReadsInPlace(t *testing.T) {
+	for _, cfg := range []Config{smallMLP(), plateauCNN()} {
+		tr := mustNew(t, cfg)
+		trainSteps(t, tr, 0, 3)
+		want := saveBytes(t, tr)
+		path := filepath.Join(t.TempDir(), "m.ckpt")
+		if err := tr.SaveFile(path); err != nil {
+			t.Fatal(err)
+		}
+		fromFile, err := LoadTrainerFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromStream, err := LoadTrainer(bytes.NewReader(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(saveBytes(t, fromFile), want) || !bytes.Equal(saveBytes(t, fromStream), want) {
+			t.Errorf("%s: a loaded checkpoint saves differently", cfg.Arch)
+		}
+		bad := append([]byte(nil), want...)
+		bad[len(bad)-33] ^= 1 // the last byte of the last tensor's data, just before the checksum
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadTrainerFile(path); !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "checksum") {
+			t.Errorf("%s: a corrupted file gave %v, want a checksum error", cfg.Arch, err)
 		}
 	}
 }

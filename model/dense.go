@@ -13,15 +13,28 @@ type denseGeom struct {
 	n, in, out int
 }
 
-func (g denseGeom) forward(y, x, w, b []float32) {
+// gemvRows is the largest batch whose dense layers run as matrix-vector products, one per row:
+// a matrix product of so few rows spends most of its time packing the weights.
+const gemvRows = 4
+
+// splitK reports whether the layer splits its inner dimension (see sgemmSplitK): a long input
+// and a narrow output, such as the MLP's first layer (27648 → 128) or a CNN's head. The choice
+// depends on the weights' shape only, never on the batch size.
+func (g denseGeom) splitK() bool { return g.in >= 8*g.out && g.in >= 1024 }
+
+// forward computes y = x·W + b. The scratch buffers hold split-K partial results between calls.
+func (g denseGeom) forward(y, x, w, b []float32, s *splitScratch) {
 	for r := 0; r < g.n; r++ {
 		copy(y[r*g.out:(r+1)*g.out], b)
 	}
-	if g.in >= 8*max(g.n, g.out) && g.in >= 1024 {
-		sgemmSplitK(g.n, g.out, g.in, x, g.in, w, g.out, y, g.out)
-		return
+	switch {
+	case g.splitK() && g.n <= gemvRows:
+		sgemvSplitK(g.n, g.out, g.in, x, w, y, s)
+	case g.splitK():
+		sgemmSplitK(g.n, g.out, g.in, x, g.in, w, g.out, y, g.out, s)
+	default:
+		sgemmRows(blas.NoTrans, blas.NoTrans, g.n, g.out, g.in, 1, x, g.in, w, g.out, 1, y, g.out)
 	}
-	sgemmRows(blas.NoTrans, blas.NoTrans, g.n, g.out, g.in, 1, x, g.in, w, g.out, 1, y, g.out)
 }
 
 // gradWeight computes dW = xᵀ·dy.
@@ -58,8 +71,9 @@ func dense(x, w, b *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("dense: input %v, weight %v and bias %v do not fit", xs, ws, b.Shape())
 	}
 	g := denseGeom{n: xs[0], in: ws[0], out: ws[1]}
+	scratch := new(splitScratch)
 	op := newKernelOp("dense", []int{2, 2, b.Shape().Dims()}, tensor.Shape{g.n, g.out}, func(y []float32, in [][]float32) error {
-		g.forward(y, in[0], in[1], in[2])
+		g.forward(y, in[0], in[1], in[2], scratch)
 		return nil
 	})
 	op.diffWRT = []bool{!isInput(x), true, true}

@@ -18,19 +18,29 @@
 //
 // # Computation
 //
-// Every network is a gorgonia graph run by a tape machine, compiled once per batch size. The
-// layers are gorgonia ops with hand-written float32 kernels (kernelOp): a 3×3 "same" convolution
-// as im2col + GEMM over NHWC images (the pixel layout of PCAM, so no transposes), 2×2 max/avg
-// pooling, batch normalisation over channels, fused dense layers, and the activations; gorgonia
-// provides the graph, symbolic differentiation, dropout products and the stable loss
-// mean(w·(softplus(z) − y·z)) with w = pos_weight for positives. Gradients of the data input are
-// never built. Conv weights are stored as (3·3·Cin, Cout) matrices with rows ordered (kh, kw, cin),
-// dense weights as (in, out): PyTorch's (out, in, kh, kw) and (out, in) transposed.
+// Training runs a gorgonia graph per batch size on a tape machine: gorgonia builds the graph,
+// differentiates it symbolically (G.Grad) and runs forward and backward passes; the machine binds
+// no dual values, and the gradients are read from the nodes G.Grad returns (each the output buffer
+// of one op, overwritten by every run, so nothing accumulates across steps: gorgonia#543). The
+// layers are gorgonia ops with hand-written float32 kernels (kernelOp, each writing into a buffer
+// of its own): a 3×3 "same" convolution as im2col + GEMM over NHWC images (the pixel layout of
+// PCAM, so no transposes), cut into chunks of image rows fixed by the shape; 2×2 max/avg pooling
+// that records each window's maximum; batch normalisation over channels; fused dense layers; the
+// activations. Without batch norm, conv → max pool → activation is one fused op whose convolution
+// output never leaves the cache (convpool.go; bit-identical to the separate ops). gorgonia provides
+// the dropout products and the stable loss mean(w·(softplus(z) − y·z)) with w = pos_weight for
+// positives. Gradients of the data input are never built. Conv weights are stored as (3·3·Cin, Cout)
+// matrices with rows ordered (kh, kw, cin), dense weights as (in, out): PyTorch's (out, in, kh, kw)
+// and (out, in) transposed. Optimisers (Adam, AdamW, SGD with momentum, with PyTorch's update
+// rules) are in-place loops over the weights, Adam's as SIMD C (kernels.c, same bits as Go).
 //
-// Predictions go through a separate forward-only graph (batch 64, padded) that shares the weight
-// buffers but has no gradients, so validation never disturbs training (gorgonia#543), and uses
-// the batch-norm running statistics. Optimisers (Adam, AdamW, SGD with momentum, all with PyTorch's
-// update rules) are in-place loops over the weights that also zero the gradients.
+// Predictions (Predict, Logits, Evaluate) take the direct forward path (infer.go): the same
+// evaluation-mode network (no dropout, batch norm on running statistics) computed by calling the
+// kernels in order, with no graph to compile and nothing padded, in passes of up to 256 images.
+// Its convolution blocks run the graph's kernels on the graph's chunks; its dense layers run a
+// C kernel (densepack.go) whose result for an image does not depend on the rest of the batch, so a
+// patch's probability is the same bits in any batch. It agrees with the gorgonia evaluation graph
+// (graphLogits) to rounding, which the tests check.
 //
 // # Determinism
 //
@@ -38,7 +48,8 @@
 // uniform ±1/sqrt(fan_in)) and the dropout masks; Trainer.Rand exposes it for sampling and
 // augmentation. Its state, the optimiser buffers, the scheduler state and the counters are all
 // in the checkpoint, so a resumed run is bit-identical to an uninterrupted one. OpenBLAS runs on
-// one thread; the kernels split every product into blocks fixed by the shapes and run them on
-// SetThreads goroutines, so results do not depend on the thread count, only on the OpenBLAS
-// kernel chosen for the CPU (BLASInfo records it).
+// one thread; the kernels split every product, reduction and update into blocks fixed by the
+// shapes and run them on SetThreads goroutines, adding partial results in block order, so results
+// do not depend on the thread count, only on the OpenBLAS kernel chosen for the CPU and the
+// instruction set of the C kernels (BLASInfo records both).
 package model

@@ -9,7 +9,7 @@ import (
 )
 
 // netGraph is one compiled gorgonia graph for a fixed batch size: either a training graph
-// (loss, gradients bound as dual values, dropout masks, batch norm on batch statistics) or a
+// (loss, gradient nodes built by G.Grad, dropout masks, batch norm on batch statistics) or a
 // forward-only evaluation graph. Both wrap the model's parameter buffers without copying, so
 // an in-place optimiser update is seen by every graph.
 type netGraph struct {
@@ -24,6 +24,10 @@ type netGraph struct {
 	masks     [][]float32
 	loss      *G.Node
 	paramNode []*G.Node
+	// gradNode[i] is the gradient of paramNode[i] as built by G.Grad. The machine does not bind
+	// dual values: every gradient is the output buffer of one kernel op, overwritten (not
+	// accumulated) by each run, so nothing has to be zeroed between steps (gorgonia#543).
+	gradNode []*G.Node
 }
 
 // wrap returns a dense tensor of the given shape over data (no copy).
@@ -38,7 +42,13 @@ type graphBuilder struct {
 	params   map[string]*tensorBuf
 	state    map[string]*tensorBuf
 	training bool
+	// unfused builds conv blocks from separate ops even where a fused op exists (tests compare).
+	unfused bool
 }
+
+// fusedConvBlock reports whether the conv blocks of cfg run as one fused op each: max pooling
+// without batch norm (batch norm needs the statistics of the whole convolution output first).
+func fusedConvBlock(cfg Config) bool { return cfg.Pooling == "max" && !cfg.BatchNorm }
 
 // node makes a graph node over the named parameter, viewed with the given shape.
 func (b *graphBuilder) node(name string, shape ...int) *G.Node {
@@ -112,13 +122,23 @@ func (b *graphBuilder) poolAndActivate(h *G.Node) (*G.Node, error) {
 }
 
 // convBlocks adds conv → [batch norm] → activation → pool for every entry of cfg.Channels.
+// Without batch norm, a max-pooling block is one fused op (convPool), which computes the same as
+// the separate ops.
 func (b *graphBuilder) convBlocks(h *G.Node) (*G.Node, int, error) {
 	c := b.cfg
 	hh, ww, ch := c.Input.Height, c.Input.Width, c.Input.Channels
 	var err error
 	for i, out := range c.Channels {
 		layer := fmt.Sprintf("conv%d", i+1)
-		if h, err = conv2d(h, b.node(layer+".weight", 9*ch, out), b.node(layer+".bias", out)); err != nil {
+		wt, bias := b.node(layer+".weight", 9*ch, out), b.node(layer+".bias", out)
+		if fusedConvBlock(c) && !b.unfused {
+			if h, err = convPool(h, wt, bias, c.Activation); err != nil {
+				return nil, 0, err
+			}
+			hh, ww, ch = hh/2, ww/2, out
+			continue
+		}
+		if h, err = conv2d(h, wt, bias); err != nil {
 			return nil, 0, err
 		}
 		if c.BatchNorm {
@@ -141,8 +161,13 @@ func (b *graphBuilder) convBlocks(h *G.Node) (*G.Node, int, error) {
 
 // buildGraph compiles the network for batch size n.
 func buildGraph(cfg Config, params, state []*tensorBuf, n int, training bool) (*netGraph, error) {
+	return buildGraphWith(cfg, params, state, n, training, false)
+}
+
+// buildGraphWith is buildGraph, with fused conv blocks turned off when unfused is set.
+func buildGraphWith(cfg Config, params, state []*tensorBuf, n int, training, unfused bool) (*netGraph, error) {
 	ng := &netGraph{n: n, g: G.NewGraph(), dropP: cfg.Dropout}
-	b := &graphBuilder{cfg: cfg, ng: ng, params: map[string]*tensorBuf{}, state: map[string]*tensorBuf{}, training: training}
+	b := &graphBuilder{cfg: cfg, ng: ng, params: map[string]*tensorBuf{}, state: map[string]*tensorBuf{}, training: training, unfused: unfused}
 	for _, p := range params {
 		b.params[p.spec.name] = p
 	}
@@ -178,10 +203,12 @@ func buildGraph(cfg Config, params, state []*tensorBuf, n int, training bool) (*
 	if err := ng.addLoss(); err != nil {
 		return nil, fmt.Errorf("building the %s loss for batch size %d: %w", cfg.Arch, n, err)
 	}
-	if _, err := G.Grad(ng.loss, ng.paramNode...); err != nil {
+	grads, err := G.Grad(ng.loss, ng.paramNode...)
+	if err != nil {
 		return nil, fmt.Errorf("building the %s gradients for batch size %d: %w", cfg.Arch, n, err)
 	}
-	ng.vm = G.NewTapeMachine(ng.g, G.BindDualValues(ng.paramNode...))
+	ng.gradNode = grads
+	ng.vm = G.NewTapeMachine(ng.g)
 	return ng, nil
 }
 

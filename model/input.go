@@ -22,11 +22,26 @@ func newPixelLUT(n Normalize, channels int) pixelLUT {
 	return lut
 }
 
-// fill writes the normalised pixels into dst (same length as pix, HWC order kept).
+// fill writes the normalised pixels into dst (same length as pix, HWC order kept), on the kernel
+// threads for large batches (each value is a table look-up, so the split changes nothing).
 func (l pixelLUT) fill(dst []float32, pix []byte) {
+	const small = 1 << 17 // below this many bytes, one thread is faster
+	c := len(l)
+	if len(pix) < small {
+		l.fillRange(dst, pix)
+		return
+	}
+	// split on whole pixels, so that every range starts at channel 0
+	px := len(pix) / c
+	parallelFor(px, func(lo, hi int) { l.fillRange(dst[lo*c:hi*c], pix[lo*c:hi*c]) })
+}
+
+// fillRange is fill on one range that starts at channel 0.
+func (l pixelLUT) fillRange(dst []float32, pix []byte) {
 	c := len(l)
 	if c == 3 {
 		l0, l1, l2 := &l[0], &l[1], &l[2]
+		dst = dst[:len(pix)]
 		for i := 0; i+2 < len(pix); i += 3 {
 			dst[i], dst[i+1], dst[i+2] = l0[pix[i]], l1[pix[i+1]], l2[pix[i+2]]
 		}

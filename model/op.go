@@ -64,37 +64,33 @@ func (op *kernelOp) Type() hm.Type {
 // InferShape returns the fixed output shape.
 func (op *kernelOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.outShape.Clone(), nil }
 
-// Do runs the kernel into the op's own output tensor.
+// Do runs the kernel into the op's own output tensor, allocated on first use and reused by every
+// run. The op never writes into a register handed over by the machine, so its output (a gradient,
+// say) stays valid until the op runs again.
 func (op *kernelOp) Do(in ...G.Value) (G.Value, error) {
 	if op.out == nil {
 		op.out = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(op.outShape.Clone()...))
 	}
-	return op.UsePreallocDo(op.out, in...)
-}
-
-// UsePreallocDo runs the kernel into prealloc when it has the right shape and type, otherwise
-// into a fresh tensor (gorgonia may hand over a register last used by a node of another shape).
-func (op *kernelOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	out, ok := prealloc.(*tensor.Dense)
-	if !ok || out.Dtype() != tensor.Float32 || !out.Shape().Eq(op.outShape) || !out.IsNativelyAccessible() {
-		out = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(op.outShape.Clone()...))
-	}
 	if len(in) != len(op.inDims) {
 		return nil, fmt.Errorf("%s: %d inputs, want %d", op.name, len(in), len(op.inDims))
 	}
-	data := make([][]float32, len(in))
+	var buf [4][]float32
+	data := buf[:0]
 	for i, v := range in {
 		d, ok := v.Data().([]float32)
 		if !ok {
 			return nil, fmt.Errorf("%s: input %d is %T, want float32 data", op.name, i, v.Data())
 		}
-		data[i] = d
+		data = append(data, d)
 	}
-	if err := op.run(out.Data().([]float32), data); err != nil {
+	if err := op.run(op.out.Data().([]float32), data); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.name, err)
 	}
-	return out, nil
+	return op.out, nil
 }
+
+// UsePreallocDo ignores the register offered and runs Do (see there).
+func (op *kernelOp) UsePreallocDo(_ G.Value, in ...G.Value) (G.Value, error) { return op.Do(in...) }
 
 // ReturnsPtr, CallsExtern and OverwritesInput tell gorgonia the op neither aliases nor
 // overwrites its inputs and needs no special scheduling.

@@ -116,86 +116,134 @@ func (o *optimizer) buffers(names []string) (out []namedBuf) {
 	return out
 }
 
+// optBlock is the number of values one optimiser task updates. The update is element-wise, so
+// the split changes nothing but the speed.
+const optBlock = 1 << 15
+
 // update applies one step at learning rate lr to every parameter w[i] with gradient g[i], the
-// gradients first scaled by gscale (gradient clipping). It zeroes the gradients as it goes and
-// returns false when an updated weight is NaN or infinite.
+// gradients first scaled by gscale (gradient clipping). It leaves the gradients unchanged, runs
+// on the kernel threads, and returns false when an updated weight is NaN or infinite.
 func (o *optimizer) update(lr float64, gscale float32, w, g [][]float32) bool {
-	o.t++
-	var sum float64
-	for i := range w {
-		switch o.cfg.Name {
-		case "adam", "adamw":
-			sum += o.adam(i, lr, gscale, w[i], g[i])
-		default:
-			sum += o.sgd(i, lr, gscale, w[i], g[i])
-		}
-	}
-	return !math.IsNaN(sum) && !math.IsInf(sum, 0)
+	return o.updateWith(lr, gscale, w, g, true)
 }
 
-// adam is PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) for one tensor. It returns
-// the sum of the updated weights, which is finite exactly when all of them are.
-func (o *optimizer) adam(i int, lr float64, gscale float32, w, g []float32) float64 {
+// updateWith is update with the C kernels (useC) or the Go reference loops.
+func (o *optimizer) updateWith(lr float64, gscale float32, w, g [][]float32, useC bool) bool {
+	o.t++
+	type task struct{ i, lo, hi int }
+	var tasks []task
+	for i := range w {
+		for lo := 0; lo < len(w[i]); lo += optBlock {
+			tasks = append(tasks, task{i, lo, min(lo+optBlock, len(w[i]))})
+		}
+	}
+	bad := make([]bool, len(tasks))
+	adam := o.cfg.Name == "adam" || o.cfg.Name == "adamw"
+	var ap adamParams
+	var sp sgdParams
+	if adam {
+		ap = o.adamParams(lr, gscale)
+	} else {
+		sp = o.sgdParams(lr, gscale)
+	}
+	parallelTasks(len(tasks), func(_, k int) {
+		tk := tasks[k]
+		wk, gk := w[tk.i][tk.lo:tk.hi], g[tk.i][tk.lo:tk.hi]
+		switch {
+		case adam && useC:
+			bad[k] = adamC(wk, gk, o.m[tk.i][tk.lo:tk.hi], o.v[tk.i][tk.lo:tk.hi], ap)
+		case adam:
+			bad[k] = ap.update(wk, gk, o.m[tk.i][tk.lo:tk.hi], o.v[tk.i][tk.lo:tk.hi])
+		default:
+			var buf []float32
+			if o.m != nil {
+				buf = o.m[tk.i][tk.lo:tk.hi]
+			}
+			if useC {
+				bad[k] = sgdC(wk, gk, buf, sp.gscale, sp.wd, sp.mom, sp.lr, sp.first)
+			} else {
+				bad[k] = sp.update(wk, gk, buf)
+			}
+		}
+	})
+	for _, b := range bad {
+		if b {
+			return false
+		}
+	}
+	return true
+}
+
+// adamParams are the float32 constants of one Adam/AdamW step.
+type adamParams struct {
+	gscale, l2, decay, b1, b2, step, sbc2, eps float32
+}
+
+// adamParams computes PyTorch's Adam (L2 weight decay) or AdamW (decoupled decay) constants for
+// the current step o.t.
+func (o *optimizer) adamParams(lr float64, gscale float32) adamParams {
 	c := o.cfg
-	b1, b2 := float32(c.Beta1), float32(c.Beta2)
+	p := adamParams{gscale: gscale, b1: float32(c.Beta1), b2: float32(c.Beta2), eps: float32(c.Eps), decay: 1}
 	bc1 := 1 - math.Pow(c.Beta1, float64(o.t))
 	bc2 := 1 - math.Pow(c.Beta2, float64(o.t))
-	step := float32(lr / bc1)
-	sbc2 := float32(math.Sqrt(bc2))
-	eps := float32(c.Eps)
-	l2, decay := float32(0), float32(1)
+	p.step = float32(lr / bc1)
+	p.sbc2 = float32(math.Sqrt(bc2))
 	if c.Name == "adamw" {
-		decay = float32(1 - lr*c.WeightDecay)
+		p.decay = float32(1 - lr*c.WeightDecay)
 	} else {
-		l2 = float32(c.WeightDecay)
+		p.l2 = float32(c.WeightDecay)
 	}
-	m, v := o.m[i][:len(w)], o.v[i][:len(w)]
-	g = g[:len(w)]
-	var sum float32
-	for j, wj := range w {
-		gj := g[j]*gscale + l2*wj
-		g[j] = 0
-		mj := b1*m[j] + (1-b1)*gj
-		vj := b2*v[j] + (1-b2)*gj*gj
-		m[j], v[j] = mj, vj
-		wj = wj*decay - step*mj/(sqrt32(vj)/sbc2+eps)
-		w[j] = wj
-		sum += wj
-	}
-	return float64(sum)
+	return p
 }
 
-// sgd is PyTorch's SGD with optional momentum (dampening 0, no Nesterov) and L2 weight decay.
-func (o *optimizer) sgd(i int, lr float64, gscale float32, w, g []float32) float64 {
-	c := o.cfg
-	wd, mom, lr32 := float32(c.WeightDecay), float32(c.Momentum), float32(lr)
-	g = g[:len(w)]
-	var sum float32
-	if o.m == nil {
-		for j, wj := range w {
-			gj := g[j]*gscale + wd*wj
-			g[j] = 0
-			wj -= lr32 * gj
-			w[j] = wj
-			sum += wj
-		}
-		return float64(sum)
-	}
-	buf := o.m[i][:len(w)]
-	first := o.t == 1
+// update is the Go reference of the Adam update (adamC computes the same in C); it returns true
+// when an updated weight is NaN or infinite.
+func (p adamParams) update(w, g, m, v []float32) bool {
+	m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
+	var check float32
 	for j, wj := range w {
-		gj := g[j]*gscale + wd*wj
-		g[j] = 0
-		bj := gj
-		if !first {
-			bj = mom*buf[j] + gj
-		}
-		buf[j] = bj
-		wj -= lr32 * bj
+		gj := g[j]*p.gscale + p.l2*wj
+		mj := p.b1*m[j] + (1-p.b1)*gj
+		vj := p.b2*v[j] + (1-p.b2)*gj*gj
+		m[j], v[j] = mj, vj
+		wj = wj*p.decay - p.step*mj/(sqrt32(vj)/p.sbc2+p.eps)
 		w[j] = wj
-		sum += wj
+		check += 0 * wj // NaN exactly when some weight is not finite
 	}
-	return float64(sum)
+	return check != 0
+}
+
+// sgdParams are the float32 constants of one SGD step.
+type sgdParams struct {
+	gscale, wd, mom, lr float32
+	first               bool
+}
+
+// sgdParams computes PyTorch's SGD (optional momentum, dampening 0, no Nesterov, L2 weight decay)
+// constants for the current step.
+func (o *optimizer) sgdParams(lr float64, gscale float32) sgdParams {
+	c := o.cfg
+	return sgdParams{gscale: gscale, wd: float32(c.WeightDecay), mom: float32(c.Momentum), lr: float32(lr), first: o.t == 1}
+}
+
+// update is the Go reference of the SGD update (buf nil: no momentum); sgdC computes the same.
+func (p sgdParams) update(w, g, buf []float32) bool {
+	g = g[:len(w)]
+	var check float32
+	for j, wj := range w {
+		gj := g[j]*p.gscale + p.wd*wj
+		bj := gj
+		if buf != nil {
+			if !p.first {
+				bj = p.mom*buf[j] + gj
+			}
+			buf[j] = bj
+		}
+		wj -= p.lr * bj
+		w[j] = wj
+		check += 0 * wj
+	}
+	return check != 0
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

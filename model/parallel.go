@@ -94,22 +94,64 @@ func sgemmRows(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, l
 	})
 }
 
+// splitScratch keeps the partial results of split-K products between calls.
+type splitScratch struct{ parts []float32 }
+
+func (s *splitScratch) get(n int) []float32 {
+	if s == nil {
+		return make([]float32, n)
+	}
+	if cap(s.parts) < n {
+		s.parts = make([]float32, n)
+	}
+	return s.parts[:n]
+}
+
+// splitKBlock is the inner-dimension block of split-K products: at least 256, about k/16, a
+// multiple of 64. It depends on k only.
+func splitKBlock(k int) int {
+	kb := max(256, (k+15)/16)
+	return (kb + 63) / 64 * 64
+}
+
+// splitKRun runs f(part, k0, kk) for every inner-dimension block [k0, k0+kk) of a split-K product
+// in parallel, each block writing its own part of size m·n, then adds the parts to C in block order.
+func splitKRun(m, n, k int, c []float32, ldc int, s *splitScratch, f func(part []float32, k0, kk int)) {
+	kb := splitKBlock(k)
+	blocks := (k + kb - 1) / kb
+	parts := s.get(blocks * m * n)
+	parallelTasks(blocks, func(_, t int) {
+		k0 := t * kb
+		f(parts[t*m*n:(t+1)*m*n], k0, min(kb, k-k0))
+	})
+	addParts(m, n, blocks, parts, c, ldc)
+}
+
 // sgemmSplitK computes C = A·B + C (row-major, no transposes) for a product whose inner
 // dimension k dwarfs m and n (the first dense layer of the MLP: 27648 inputs): it splits k
 // into fixed blocks, multiplies the blocks in parallel into partial results, and adds them to C
 // in block order. Splitting k packs each operand once, where splitting rows would pack the whole
 // of B once per task.
-func sgemmSplitK(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	kb := max(256, (k+15)/16)
-	kb = (kb + 63) / 64 * 64
-	blocks := (k + kb - 1) / kb
-	parts := make([]float32, blocks*m*n)
-	parallelTasks(blocks, func(_, t int) {
-		k0 := t * kb
-		kk := min(kb, k-k0)
-		blasImpl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, kk, 1, a[k0:], lda, b[k0*ldb:], ldb, 0, parts[t*m*n:], n)
+func sgemmSplitK(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, s *splitScratch) {
+	splitKRun(m, n, k, c, ldc, s, func(part []float32, k0, kk int) {
+		blasImpl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, kk, 1, a[k0:], lda, b[k0*ldb:], ldb, 0, part, n)
 	})
-	parallelFor(m, func(lo, hi int) {
+}
+
+// sgemvSplitK is sgemmSplitK for a few rows (x is m×k, w is k×n, y is m×n, all contiguous): each
+// block multiplies each row by its slice of w as a matrix-vector product, which reads the block of
+// w once per row from the cache instead of packing it.
+func sgemvSplitK(m, n, k int, x, w, y []float32, s *splitScratch) {
+	splitKRun(m, n, k, y, n, s, func(part []float32, k0, kk int) {
+		for r := 0; r < m; r++ {
+			blasImpl.Sgemv(blas.Trans, kk, n, 1, w[k0*n:], n, x[r*k+k0:], 1, 0, part[r*n:], 1)
+		}
+	})
+}
+
+// addParts adds the blocks' partial products (blocks × m × n) to C in block order.
+func addParts(m, n, blocks int, parts, c []float32, ldc int) {
+	add := func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := c[i*ldc : i*ldc+n]
 			for t := 0; t < blocks; t++ {
@@ -118,5 +160,10 @@ func sgemmSplitK(m, n, k int, a []float32, lda int, b []float32, ldb int, c []fl
 				}
 			}
 		}
-	})
+	}
+	if m*n*blocks < 1<<14 {
+		add(0, m)
+		return
+	}
+	parallelFor(m, add)
 }

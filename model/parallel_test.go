@@ -79,6 +79,12 @@ func TestBlockedProducts(t *testing.T) {
 	const m, n, k = 6, 5, 5000
 	a, b, c := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
 	want := naiveGemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, b, n, 1, c, n)
-	sgemmSplitK(m, n, k, a, k, b, n, c, n)
+	sgemmSplitK(m, n, k, a, k, b, n, c, n, nil)
 	check("sgemmSplitK", c, want)
+	for _, rows := range []int{1, 3} {
+		c := randSlice(r, rows*n)
+		want := naiveGemm(blas.NoTrans, blas.NoTrans, rows, n, k, 1, a, k, b, n, 1, c, n)
+		sgemvSplitK(rows, n, k, a, b, c, new(splitScratch))
+		check("sgemvSplitK", c, want)
+	}
 }

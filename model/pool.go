@@ -17,102 +17,144 @@ type poolGeom struct {
 func (g poolGeom) oh() int { return g.h / 2 }
 func (g poolGeom) ow() int { return g.w / 2 }
 
-// window returns the four input offsets of output pixel (img, y, x), channel 0, in scan order.
-func (g poolGeom) window(img, y, x int) [4]int {
-	base := ((img*g.h+2*y)*g.w + 2*x) * g.c
-	row := g.w * g.c
-	return [4]int{base, base + g.c, base + row, base + row + g.c}
+// The row kernels below work on rows of w pixels × c channels: src holds 2·np such rows, dst (or
+// the pooled gradient gp) np rows of w/2 pixels. The forward and backward passes of the pooling op,
+// the fused convolution-pooling op and the direct inference path all use them, so they compute
+// the same values bit for bit.
+
+// window returns the four channel vectors of the 2×2 window of output pixel (y, x), in scan order,
+// each cut to length c.
+func window(src []float32, y, x, w, c int) (a, b, cc, d []float32) {
+	base, row := (2*y*w+2*x)*c, w*c
+	return src[base : base+c], src[base+c : base+2*c], src[base+row : base+row+c], src[base+row+c : base+row+2*c]
 }
 
-func (g poolGeom) forward(out, in []float32) {
-	parallelFor(g.n, func(lo, hi int) { g.forwardImages(out, in, lo, hi) })
-}
-
-func (g poolGeom) forwardImages(out, in []float32, lo, hi int) {
-	oh, ow, c := g.oh(), g.ow(), g.c
-	for img := lo; img < hi; img++ {
-		for y := 0; y < oh; y++ {
-			for x := 0; x < ow; x++ {
-				win := g.window(img, y, x)
-				dst := out[((img*oh+y)*ow+x)*c : ((img*oh+y)*ow+x+1)*c]
-				a, b, cc, d := in[win[0]:win[0]+c], in[win[1]:win[1]+c], in[win[2]:win[2]+c], in[win[3]:win[3]+c]
-				for j := range dst {
-					if g.max {
-						m := a[j]
-						if b[j] > m {
-							m = b[j]
-						}
-						if cc[j] > m {
-							m = cc[j]
-						}
-						if d[j] > m {
-							m = d[j]
-						}
-						dst[j] = m
-					} else {
-						dst[j] = (a[j] + b[j] + cc[j] + d[j]) * 0.25
-					}
+// maxPoolRows writes the maximum of every 2×2 window into dst and, when arg is not nil, which of
+// the four (0..3 in scan order) holds it, the first one on ties. The maximum is Go's max (NaN if
+// any value is NaN); it is computed without branches, which random data would mispredict.
+func maxPoolRows(dst, src []float32, arg []uint8, np, w, c int) {
+	ow := w / 2
+	for y := 0; y < np; y++ {
+		for x := 0; x < ow; x++ {
+			a, b, cc, d := window(src, y, x, w, c)
+			o := (y*ow + x) * c
+			out := dst[o : o+c]
+			a, b, cc, d = a[:len(out)], b[:len(out)], cc[:len(out)], d[:len(out)]
+			if arg == nil {
+				for j := range out {
+					out[j] = max(max(a[j], b[j]), max(cc[j], d[j]))
 				}
+				continue
+			}
+			ar := arg[o : o+c]
+			ar = ar[:len(out)]
+			for j := range out {
+				aj, bj, cj, dj := a[j], b[j], cc[j], d[j]
+				m1, k1 := max(aj, bj), b2u8(bj > aj)
+				m2, k2 := max(cj, dj), 2+b2u8(dj > cj)
+				mask := -b2u8(m2 > m1)
+				out[j], ar[j] = max(m1, m2), k1^((k1^k2)&mask)
 			}
 		}
 	}
 }
 
-// backward spreads dy onto dx: to the first maximum of each window (max) or evenly (avg).
-func (g poolGeom) backward(dx, in, dy []float32) {
-	parallelFor(g.n, func(lo, hi int) { g.backwardImages(dx, in, dy, lo, hi) })
+// b2u8 is 1 for true and 0 for false (compiled to a SETcc, no branch).
+func b2u8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
-func (g poolGeom) backwardImages(dx, in, dy []float32, lo, hi int) {
-	oh, ow, c := g.oh(), g.ow(), g.c
-	if g.h%2 != 0 || g.w%2 != 0 { // odd trailing rows/columns get no gradient
-		size := g.h * g.w * c
-		clear(dx[lo*size : hi*size])
-	}
-	for img := lo; img < hi; img++ {
-		for y := 0; y < oh; y++ {
-			for x := 0; x < ow; x++ {
-				win := g.window(img, y, x)
-				src := dy[((img*oh+y)*ow+x)*c : ((img*oh+y)*ow+x+1)*c]
-				d0, d1, d2, d3 := dx[win[0]:win[0]+c], dx[win[1]:win[1]+c], dx[win[2]:win[2]+c], dx[win[3]:win[3]+c]
-				if !g.max {
-					for j, v := range src {
-						q := v * 0.25
-						d0[j], d1[j], d2[j], d3[j] = q, q, q, q
-					}
-					continue
-				}
-				a, b, cc, d := in[win[0]:win[0]+c], in[win[1]:win[1]+c], in[win[2]:win[2]+c], in[win[3]:win[3]+c]
-				for j, v := range src {
-					// the first maximum in scan order takes the gradient
-					best, m := 0, a[j]
-					if b[j] > m {
-						best, m = 1, b[j]
-					}
-					if cc[j] > m {
-						best, m = 2, cc[j]
-					}
-					if d[j] > m {
-						best = 3
-					}
-					d0[j], d1[j], d2[j], d3[j] = 0, 0, 0, 0
-					switch best {
-					case 0:
-						d0[j] = v
-					case 1:
-						d1[j] = v
-					case 2:
-						d2[j] = v
-					default:
-						d3[j] = v
-					}
-				}
+// avgPoolRows writes the mean of every 2×2 window into dst.
+func avgPoolRows(dst, src []float32, np, w, c int) {
+	ow := w / 2
+	for y := 0; y < np; y++ {
+		for x := 0; x < ow; x++ {
+			a, b, cc, d := window(src, y, x, w, c)
+			o := (y*ow + x) * c
+			out := dst[o : o+c]
+			a, b, cc, d = a[:len(out)], b[:len(out)], cc[:len(out)], d[:len(out)]
+			for j := range out {
+				out[j] = (a[j] + b[j] + cc[j] + d[j]) * 0.25
 			}
 		}
 	}
 }
 
-// pool2x2 adds 2×2 max or average pooling over x (N,H,W,C) to x's graph.
+// maxUnpoolRows writes the gradient of 2·np source rows: each window's pooled gradient goes to
+// its recorded maximum, the other three get 0. An odd trailing column is left untouched.
+func maxUnpoolRows(dsrc, gp []float32, arg []uint8, np, w, c int) {
+	ow, row := w/2, w*c
+	for y := 0; y < np; y++ {
+		for x := 0; x < ow; x++ {
+			base := (2*y*w + 2*x) * c
+			off := [4]int{base, base + c, base + row, base + row + c}
+			o := (y*ow + x) * c
+			src, ar := gp[o:o+c], arg[o:o+c]
+			d0, d1, d2, d3 := window(dsrc, y, x, w, c)
+			clear(d0)
+			clear(d1)
+			clear(d2)
+			clear(d3)
+			for j, v := range src {
+				dsrc[off[ar[j]&3]+j] = v
+			}
+		}
+	}
+}
+
+// avgUnpoolRows writes the gradient of 2·np source rows: a quarter of each window's pooled
+// gradient to each of its four pixels. An odd trailing column is left untouched.
+func avgUnpoolRows(dsrc, gp []float32, np, w, c int) {
+	ow := w / 2
+	for y := 0; y < np; y++ {
+		for x := 0; x < ow; x++ {
+			o := (y*ow + x) * c
+			src := gp[o : o+c]
+			d0, d1, d2, d3 := window(dsrc, y, x, w, c)
+			d0, d1, d2, d3 = d0[:len(src)], d1[:len(src)], d2[:len(src)], d3[:len(src)]
+			for j, v := range src {
+				q := v * 0.25
+				d0[j], d1[j], d2[j], d3[j] = q, q, q, q
+			}
+		}
+	}
+}
+
+func (g poolGeom) imgIn() int  { return g.h * g.w * g.c }
+func (g poolGeom) imgOut() int { return g.oh() * g.ow() * g.c }
+
+// forward pools every image, one task per image; arg (max pooling) receives the window maxima.
+func (g poolGeom) forward(out, in []float32, arg []uint8) {
+	parallelTasks(g.n, func(_, img int) {
+		dst, src := out[img*g.imgOut():(img+1)*g.imgOut()], in[img*g.imgIn():(img+1)*g.imgIn()]
+		if g.max {
+			maxPoolRows(dst, src, arg[img*g.imgOut():(img+1)*g.imgOut()], g.oh(), g.w, g.c)
+		} else {
+			avgPoolRows(dst, src, g.oh(), g.w, g.c)
+		}
+	})
+}
+
+// backward spreads dy onto dx: to the recorded first maximum of each window (max) or evenly (avg).
+func (g poolGeom) backward(dx, dy []float32, arg []uint8) {
+	parallelTasks(g.n, func(_, img int) {
+		dxi, dyi := dx[img*g.imgIn():(img+1)*g.imgIn()], dy[img*g.imgOut():(img+1)*g.imgOut()]
+		if g.h%2 != 0 || g.w%2 != 0 { // odd trailing rows/columns get no gradient
+			clear(dxi)
+		}
+		if g.max {
+			maxUnpoolRows(dxi, dyi, arg[img*g.imgOut():(img+1)*g.imgOut()], g.oh(), g.w, g.c)
+		} else {
+			avgUnpoolRows(dxi, dyi, g.oh(), g.w, g.c)
+		}
+	})
+}
+
+// pool2x2 adds 2×2 max or average pooling over x (N,H,W,C) to x's graph. Max pooling records
+// each window's maximum in the forward pass for its backward pass.
 func pool2x2(x *G.Node, isMax bool) (*G.Node, error) {
 	xs := x.Shape()
 	if xs.Dims() != 4 || xs[1] < 2 || xs[2] < 2 {
@@ -120,17 +162,20 @@ func pool2x2(x *G.Node, isMax bool) (*G.Node, error) {
 	}
 	g := poolGeom{n: xs[0], h: xs[1], w: xs[2], c: xs[3], max: isMax}
 	name := "avgpool2x2"
+	var arg []uint8
 	if isMax {
 		name = "maxpool2x2"
+		arg = make([]uint8, g.n*g.imgOut())
 	}
 	op := newKernelOp(name, []int{4}, tensor.Shape{g.n, g.oh(), g.ow(), g.c}, func(out []float32, in [][]float32) error {
-		g.forward(out, in[0])
+		g.forward(out, in[0], arg)
 		return nil
 	})
 	op.diffWRT = []bool{true}
 	op.diff = func(in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		// the input is an argument only to order the backward op after the forward op
 		bop := newKernelOp(name+"_dx", []int{4, 4}, xs.Clone(), func(dx []float32, in [][]float32) error {
-			g.backward(dx, in[0], in[1])
+			g.backward(dx, in[1], arg)
 			return nil
 		})
 		dx, err := bop.apply(in[0], dy)

@@ -15,12 +15,12 @@ func (t *Trainer) Close() error {
 			first = err
 		}
 	}
-	if t.pred != nil {
-		if err := t.pred.vm.Close(); err != nil && first == nil {
+	for _, g := range t.pred {
+		if err := g.vm.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
-	t.train, t.pred = map[int]*netGraph{}, nil
+	t.train, t.pred, t.infer = map[int]*netGraph{}, map[int]*netGraph{}, nil
 	return first
 }
 

@@ -9,10 +9,6 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// predictBatch is the fixed batch size of the evaluation graph; Predict pads the last chunk, so
-// every prediction goes through the same compiled graph whatever the caller's batch size.
-const predictBatch = 64
-
 // LayerNorm is the L2 norm of the gradient of one layer (all its parameter tensors together).
 type LayerNorm struct {
 	// Layer is the layer name: fc1..fcK, conv1..convK, bn1..bnK or out.
@@ -34,17 +30,23 @@ type Trainer struct {
 	lut    pixelLUT
 	lr     float64
 	steps  int64
+	wver   uint64 // counts weight updates, so that packed copies of the weights know when to refresh
 	epoch  int
 	meta   json.RawMessage
 	norms  []LayerNorm
 	train  map[int]*netGraph
-	pred   *netGraph
-	layers []string // distinct layer names in parameter order
+	pred   map[int]*netGraph // evaluation graphs by batch size (graphLogits)
+	infer  *inferNet         // the direct forward path (Logits)
+	layers []string          // distinct layer names in parameter order
 }
 
 // New builds a trainer from cfg (defaults applied, then validated). Weights are drawn from a
 // PCG generator seeded with cfg.Seed, which then drives the dropout masks.
-func New(cfg Config) (*Trainer, error) {
+func New(cfg Config) (*Trainer, error) { return newTrainer(cfg, true) }
+
+// newTrainer is New; without draw the weights are left at zero (and the generator untouched)
+// for a loader that overwrites them.
+func newTrainer(cfg Config, draw bool) (*Trainer, error) {
 	ensureBLAS()
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -52,9 +54,19 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	src := rand.NewPCG(cfg.Seed, cfg.Seed^pcgStream)
 	rng := rand.New(src)
+	specs := cfg.paramSpecs()
+	var params []*tensorBuf
+	if draw {
+		params = initParams(specs, rng)
+	} else {
+		params = make([]*tensorBuf, len(specs))
+		for i, s := range specs {
+			params[i] = &tensorBuf{spec: s, data: make([]float32, s.size())}
+		}
+	}
 	t := &Trainer{
 		cfg:    cfg,
-		params: initParams(cfg.paramSpecs(), rng),
+		params: params,
 		state:  initState(cfg.stateSpecs()),
 		sched:  NewScheduler(cfg.Scheduler, cfg.Optimizer.LearningRate),
 		src:    src,
@@ -62,6 +74,7 @@ func New(cfg Config) (*Trainer, error) {
 		lut:    newPixelLUT(cfg.Normalize, cfg.Input.Channels),
 		lr:     cfg.Optimizer.LearningRate,
 		train:  map[int]*netGraph{},
+		pred:   map[int]*netGraph{},
 	}
 	sizes := make([]int, len(t.params))
 	for i, p := range t.params {
@@ -124,13 +137,13 @@ func (t *Trainer) Step(pix []byte, labels []uint8) (float64, error) {
 	}
 	total := t.gradNorms(grads)
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		clearAll(grads)
 		return loss, fmt.Errorf("step %d: training diverged: the gradient norm is %v", step, total)
 	}
 	w := make([][]float32, len(t.params))
 	for i, p := range t.params {
 		w[i] = p.data
 	}
+	t.wver++
 	if !t.opt.update(t.lr, clipScale(total, t.cfg.ClipNorm), w, grads) {
 		return loss, fmt.Errorf("step %d: training diverged: a weight became NaN or infinite", step)
 	}
@@ -138,65 +151,85 @@ func (t *Trainer) Step(pix []byte, labels []uint8) (float64, error) {
 	return loss, nil
 }
 
-// forwardBackward runs the training graph and returns the loss and the gradient buffers. On any
-// failure, including a NaN or infinite loss, the gradients are zeroed so that the next step does
-// not inherit them (gorgonia accumulates gradients across runs).
+// forwardBackward runs the training graph and returns the loss and the gradient buffers.
 func (g *netGraph) forwardBackward() (float64, [][]float32, error) {
-	runErr := g.run()
-	grads, gradErr := g.grads()
-	if gradErr == nil && runErr != nil {
-		clearAll(grads)
+	if err := g.run(); err != nil {
+		return 0, nil, fmt.Errorf("running the training graph: %w", err)
 	}
-	if runErr != nil {
-		return 0, nil, fmt.Errorf("running the training graph: %w", runErr)
-	}
-	if gradErr != nil {
-		return 0, nil, gradErr
+	grads, err := g.grads()
+	if err != nil {
+		return 0, nil, err
 	}
 	loss, err := scalarValue(g.loss)
 	if err != nil {
-		clearAll(grads)
 		return 0, nil, err
 	}
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		clearAll(grads)
 		return loss, nil, fmt.Errorf("training diverged: the loss is %v", loss)
 	}
 	return loss, grads, nil
 }
 
-func clearAll(bufs [][]float32) {
-	for _, b := range bufs {
-		clear(b)
-	}
-}
-
-// grads returns the gradient buffers of the parameters, in parameter order.
+// grads returns the gradient buffers of the parameters, in parameter order: the values of the
+// gradient nodes of the last run, which the next run overwrites.
 func (g *netGraph) grads() ([][]float32, error) {
-	out := make([][]float32, len(g.paramNode))
-	for i, n := range g.paramNode {
-		v, err := n.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("no gradient for %s: %w", n.Name(), err)
+	out := make([][]float32, len(g.gradNode))
+	for i, n := range g.gradNode {
+		v := n.Value()
+		if v == nil {
+			return nil, fmt.Errorf("no gradient for %s", g.paramNode[i].Name())
 		}
 		d, ok := v.Data().([]float32)
-		if !ok {
-			return nil, fmt.Errorf("gradient of %s is %T, want []float32", n.Name(), v.Data())
+		if !ok || len(d) != g.paramNode[i].Shape().TotalSize() {
+			return nil, fmt.Errorf("gradient of %s is %T of the wrong size", g.paramNode[i].Name(), v.Data())
 		}
 		out[i] = d
 	}
 	return out, nil
 }
 
+// normBlock is the number of gradient values whose squares one task sums. Blocks are fixed by
+// the tensor sizes, and their sums are added in block order, so the norms do not depend on the
+// thread count.
+const normBlock = 1 << 15
+
+// sumSquares returns Σ v² of every buffer, each summed in float64 over fixed blocks in parallel.
+func sumSquares(bufs [][]float32) []float64 {
+	type task struct{ i, lo, hi int }
+	var tasks []task
+	for i, b := range bufs {
+		for lo := 0; lo < len(b); lo += normBlock {
+			tasks = append(tasks, task{i, lo, min(lo+normBlock, len(b))})
+		}
+	}
+	part := make([]float64, len(tasks))
+	parallelTasks(len(tasks), func(_, k int) {
+		tk := tasks[k]
+		var s0, s1 float64
+		b := bufs[tk.i][tk.lo:tk.hi]
+		j := 0
+		for ; j+1 < len(b); j += 2 {
+			s0 += float64(b[j]) * float64(b[j])
+			s1 += float64(b[j+1]) * float64(b[j+1])
+		}
+		if j < len(b) {
+			s0 += float64(b[j]) * float64(b[j])
+		}
+		part[k] = s0 + s1
+	})
+	out := make([]float64, len(bufs))
+	for k, tk := range tasks {
+		out[tk.i] += part[k]
+	}
+	return out
+}
+
 // gradNorms records the per-layer gradient L2 norms and returns the global norm.
 func (t *Trainer) gradNorms(grads [][]float32) float64 {
 	norms := make([]LayerNorm, 0, len(t.layers))
 	var total float64
-	for i, p := range t.params {
-		var s float64
-		for _, v := range grads[i] {
-			s += float64(v) * float64(v)
-		}
+	for i, s := range sumSquares(grads) {
+		p := t.params[i]
 		total += s
 		if k := len(norms); k > 0 && norms[k-1].Layer == p.spec.layer {
 			norms[k-1].Norm += s

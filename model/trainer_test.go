@@ -8,7 +8,8 @@ import (
 )
 
 // TestModelGradientsNumerically checks the gradients of a whole training graph (CNN with batch
-// norm, MLP with tanh), read from gorgonia's dual values, against central differences of the loss.
+// norm, MLP with tanh, fused conv blocks), read from G.Grad's nodes, against central differences
+// of the loss.
 func TestModelGradientsNumerically(t *testing.T) {
 	mlp := smallMLP()
 	mlp.Activation, mlp.PosWeight = "tanh", 3
@@ -21,9 +22,12 @@ func TestModelGradientsNumerically(t *testing.T) {
 	// dropout masks are graph inputs: fixed masks must give exact gradients through them
 	mlpDrop := smallMLP()
 	mlpDrop.HiddenUnits, mlpDrop.Dropout = []int{16, 8}, 0.3
-	for ci, cfg := range []Config{mlp, cnn, cnnRelu, mlpDrop} {
+	// fused conv blocks (no batch norm, max pooling), smooth activation
+	fused := fusedCNN()
+	fused.Activation = "tanh"
+	for ci, cfg := range []Config{mlp, cnn, cnnRelu, mlpDrop, fused} {
 		eps := float32(1e-2)
-		if ci >= 2 {
+		if ci == 2 || ci == 3 {
 			eps = 1e-3
 		}
 		tr := mustNew(t, cfg)
@@ -225,7 +229,8 @@ func TestBLASInfo(t *testing.T) {
 	defer SetThreads(old)
 	SetThreads(3)
 	info := BLASInfo()
-	if !strings.HasPrefix(info.Backend, "OpenBLAS") || info.Threads != 3 || info.OpenBLASThreads != 1 || info.CPU == "" {
+	if !strings.HasPrefix(info.Backend, "OpenBLAS") || info.Threads != 3 || info.OpenBLASThreads != 1 || info.CPU == "" ||
+		(info.SIMD != "avx2+fma" && info.SIMD != "sse2" && info.SIMD != "scalar") {
 		t.Errorf("BLASInfo = %+v", info)
 	}
 }

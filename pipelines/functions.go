@@ -1,7 +1,11 @@
 package pipelines
 
 import (
+	"fmt"
+	"math/big"
+
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -43,7 +47,7 @@ func Functions() map[string]function.Function {
 		"min":             stdlib.MinFunc,
 		"parseint":        stdlib.ParseIntFunc,
 		"pow":             stdlib.PowFunc,
-		"range":           stdlib.RangeFunc,
+		"range":           rangeFunc,
 		"regex":           stdlib.RegexFunc,
 		"regexall":        stdlib.RegexAllFunc,
 		"regex_replace":   stdlib.RegexReplaceFunc,
@@ -73,3 +77,73 @@ func Functions() map[string]function.Function {
 
 // funcs is built once: the map is read-only after that.
 var funcs = Functions()
+
+// maxRangeValues bounds the list range() may build (go-cty's own range stops at 1,024 values, too
+// few for a for_each over a large sweep or fan-out). A million numbers take about 100 MB.
+const maxRangeValues = 1_000_000
+
+// rangeFunc is go-cty's range(end), range(start, end) or range(start, end, step) — the numbers
+// start, start+step, ... up to but excluding end — with the limit raised to maxRangeValues. An
+// oversized call fails before anything is allocated, with a message that names the limit.
+var rangeFunc = function.New(&function.Spec{
+	Description: "Returns a list of numbers spread evenly over a particular range.",
+	VarParam:    &function.Parameter{Name: "params", Type: cty.Number},
+	Type:        function.StaticReturnType(cty.List(cty.Number)),
+	RefineResult: func(b *cty.RefinementBuilder) *cty.RefinementBuilder {
+		return b.NotNull()
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		var start, end, step *big.Float
+		switch len(args) {
+		case 1:
+			start, end, step = big.NewFloat(0), args[0].AsBigFloat(), big.NewFloat(1)
+			if end.Sign() < 0 {
+				step.SetInt64(-1)
+			}
+		case 2:
+			start, end, step = args[0].AsBigFloat(), args[1].AsBigFloat(), big.NewFloat(1)
+			if end.Cmp(start) < 0 {
+				step.SetInt64(-1)
+			}
+		case 3:
+			start, end, step = args[0].AsBigFloat(), args[1].AsBigFloat(), args[2].AsBigFloat()
+		default:
+			return cty.NilVal, fmt.Errorf("range takes one, two or three arguments (end; start, end; or start, end, step), not %d", len(args))
+		}
+		switch {
+		case step.Sign() == 0:
+			return cty.NilVal, function.NewArgErrorf(2, "step must not be zero")
+		case step.Sign() < 0 && end.Cmp(start) > 0:
+			return cty.NilVal, function.NewArgErrorf(1, "end must be less than start when step is negative")
+		case step.Sign() > 0 && end.Cmp(start) < 0:
+			return cty.NilVal, function.NewArgErrorf(1, "end must be greater than start when step is positive")
+		}
+		// An estimate of the size, ceil((end − start) / step), refuses a huge range before anything
+		// is allocated; the loop then builds the values exactly as go-cty's range does.
+		q := new(big.Float).Quo(new(big.Float).Sub(end, start), step)
+		if est, _ := q.Int(nil); !est.IsInt64() || est.Int64() > maxRangeValues+1 {
+			return cty.NilVal, rangeTooLong(est.String())
+		}
+		var vals []cty.Value
+		num, stepVal, endVal := cty.NumberVal(start), cty.NumberVal(step), cty.NumberVal(end)
+		down := step.Sign() < 0
+		for {
+			if (down && num.LessThanOrEqualTo(endVal).True()) || (!down && num.GreaterThanOrEqualTo(endVal).True()) {
+				break
+			}
+			if len(vals) >= maxRangeValues {
+				return cty.NilVal, rangeTooLong(fmt.Sprintf("more than %d", maxRangeValues))
+			}
+			vals = append(vals, num)
+			num = num.Add(stepVal)
+		}
+		if len(vals) == 0 {
+			return cty.ListValEmpty(cty.Number), nil
+		}
+		return cty.ListVal(vals), nil
+	},
+})
+
+func rangeTooLong(count string) error {
+	return fmt.Errorf("range would produce %s values, more than the limit of %d (it keeps a mistyped bound from exhausting memory); narrow the range or use a larger step", count, maxRangeValues)
+}

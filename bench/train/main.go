@@ -8,11 +8,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"runtime/pprof"
 	"time"
 
+	"github.com/pcamflow/pcamflow/bench/internal/benchkit"
 	"github.com/pcamflow/pcamflow/model"
 )
 
@@ -22,68 +21,45 @@ func main() {
 	steps := flag.Int("steps", 30, "timed steps")
 	warmup := flag.Int("warmup", 3, "untimed warm-up steps")
 	threads := flag.Int("threads", 2, "kernel threads (OpenBLAS itself runs single-threaded)")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := benchkit.StartProfile(*cpuprofile)
+	if err == nil {
+		err = run(*arch, *batch, *steps, *warmup, *threads)
+		stop()
 	}
-	if err := run(*arch, *batch, *steps, *warmup, *threads); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
 func run(arch string, batch, steps, warmup, threads int) error {
 	model.SetThreads(threads)
-	cfg := model.Config{Arch: arch, Seed: 1, Optimizer: model.OptimizerConfig{Name: "adam", LearningRate: 1e-4}}
-	switch arch {
-	case "mlp":
-		cfg.HiddenUnits = []int{128}
-		if batch == 0 {
-			batch = 128
-		}
-	case "cnn":
-		cfg.Channels = []int{16, 32}
-		if batch == 0 {
-			batch = 64
-		}
-	default:
-		return fmt.Errorf("unknown arch %q", arch)
+	cfg, defBatch, err := benchkit.Model(arch)
+	if err != nil {
+		return err
+	}
+	if batch == 0 {
+		batch = defBatch
 	}
 	tr, err := model.New(cfg)
 	if err != nil {
 		return err
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	pix := make([]byte, batch*96*96*3)
-	labels := make([]uint8, batch)
-	for i := range pix {
-		pix[i] = byte(r.IntN(256))
-	}
-	for i := range labels {
-		labels[i] = uint8(r.IntN(2))
-	}
+	pix, labels := benchkit.RandomPatches(batch)
 	for range warmup {
 		if _, err := tr.Step(pix, labels); err != nil {
 			return err
 		}
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), benchkit.CPUSeconds()
 	for range steps {
 		if _, err := tr.Step(pix, labels); err != nil {
 			return err
 		}
 	}
-	el := time.Since(start).Seconds()
+	el, cpu := time.Since(start).Seconds(), benchkit.CPUSeconds()-cpu0
 	info := model.BLASInfo()
 	if info.Warning != "" {
 		fmt.Fprintln(os.Stderr, "bench: warning:", info.Warning)
@@ -91,6 +67,7 @@ func run(arch string, batch, steps, warmup, threads int) error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "pcamflow", "arch": arch, "batch": batch, "steps": steps,
 		"images_per_s": float64(steps*batch) / el, "ms_per_step": 1000 * el / float64(steps),
-		"blas": info, "params": tr.NumParams(),
+		"cpu_ms_per_step": 1000 * cpu / float64(steps),
+		"blas":            info, "params": tr.NumParams(),
 	})
 }

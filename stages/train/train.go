@@ -35,7 +35,7 @@ func New() stages.Kind { return Kind{} }
 func (Kind) Name() string { return "train" }
 
 // Version implements stages.Kind.
-func (Kind) Version() string { return "2" } // 2: best-checkpoint ties broken by val_loss; plots/ output
+func (Kind) Version() string { return "2" } // 2: best-checkpoint ties broken by val_loss; plots/ output; model kernels of issue 14
 
 // Doc implements stages.Kind.
 func (Kind) Doc() string {
