@@ -33,8 +33,7 @@ func CheckPatchHeader(r io.Reader) (format string, err error) {
 		return "", fmt.Errorf("a %s image; PCAM patches are PNG or TIFF files: %w", format, image.ErrFormat)
 	}
 	if cfg.Width != Width || cfg.Height != Height {
-		return "", fmt.Errorf("the %s header declares %dx%d pixels; PCAM patches are %dx%d (refused before decoding)",
-			format, cfg.Width, cfg.Height, Width, Height)
+		return "", &SizeError{Format: format, Width: cfg.Width, Height: cfg.Height}
 	}
 	switch cfg.ColorModel {
 	case color.RGBAModel, color.NRGBAModel, color.GrayModel:
@@ -46,6 +45,19 @@ func CheckPatchHeader(r io.Reader) (format string, err error) {
 		return format, nil
 	}
 	return "", fmt.Errorf("the %s image has an unsupported colour model (%T); PCAM patches are 8-bit RGB", format, cfg.ColorModel)
+}
+
+// SizeError reports an image file whose header declares a size other than a PCAM patch's.
+type SizeError struct {
+	// Format is "png" or "tiff"; Width and Height are the declared size.
+	Format        string
+	Width, Height int
+}
+
+// Error implements error.
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("the %s header declares %dx%d pixels; PCAM patches are %dx%d (refused before decoding)",
+		e.Format, e.Width, e.Height, Width, Height)
 }
 
 // CheckPatchFile checks the header of the patch image file at path with CheckPatchHeader; errors

@@ -159,6 +159,11 @@ func checkPatchImage(path string) error {
 		if errors.Is(err, image.ErrFormat) {
 			return fmt.Errorf("input %s is not a PNG or TIFF image, an HDF5 file (.h5) or a folder", path)
 		}
+		var size *pcam.SizeError
+		if errors.As(err, &size) {
+			return fmt.Errorf("input %s is a %dx%d %s image; PCAM patches are %dx%d", path, size.Width, size.Height,
+				strings.ToUpper(size.Format), pcam.Width, pcam.Height)
+		}
 		return fmt.Errorf("input %w", err)
 	}
 	return nil
