@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 )
 
 // markdownListLimit is how many groups or patches each Markdown section lists.
@@ -33,7 +35,7 @@ func (r *Report) WriteMarkdownFile(path string) error {
 	if err := r.WriteMarkdown(&sb); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, []byte(sb.String()))
+	return atomicfile.Write(path, []byte(sb.String()), 0o644)
 }
 
 func (r *Report) mdGates(w io.Writer) {

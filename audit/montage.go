@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bufio"
 	"fmt"
 	"image"
 	"image/color"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/pcam"
 )
 
@@ -62,7 +64,7 @@ func (r *Report) WriteMontages(dir string, readers map[pcam.Split]pcam.Reader) (
 		}
 		img := drawMontage(c, r.Finding(c), rows[c], readers)
 		path := filepath.Join(dir, "montage_"+c+".png")
-		err := writeAtomic(path, func(f *os.File) error { return png.Encode(f, img) })
+		err := atomicfile.WriteFunc(path, 0o644, func(w *bufio.Writer) error { return png.Encode(w, img) })
 		if err != nil {
 			return paths, err
 		}

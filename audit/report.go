@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/pcam"
 )
 
@@ -288,7 +289,7 @@ func (r *Report) WriteJSONFile(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.Write(path, b, 0o644)
 }
 
 // ReadJSONFile loads a report written by WriteJSONFile.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pcamflow/pcamflow/model"
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/predict"
 )
 
@@ -113,7 +113,7 @@ func cmdInfer(ctx context.Context, e *env, args []string) int {
 			err = ferr
 		}
 	} else {
-		err = model.WriteFileAtomic(o.out, func(w *bufio.Writer) error { return write(w) })
+		err = atomicfile.WriteFunc(o.out, 0o644, func(w *bufio.Writer) error { return write(w) })
 	}
 	if err != nil && ctx.Err() != nil {
 		fmt.Fprintln(e.stderr, "pcamflow: infer: interrupted")

@@ -4,54 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 )
 
-// WriteFileAtomic creates or replaces path with what write produces, never leaving a partial
-// file: it writes a temporary file in the same directory, fsyncs it, renames it over path and
-// fsyncs the directory. On any error the temporary file is removed and path is untouched.
-func WriteFileAtomic(path string, write func(w *bufio.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = write(bw); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("renaming %s to %s: %w", tmp, path, err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("syncing directory %s: %w", dir, err)
-		}
-	}
-	return nil
-}
-
-// SaveFile writes the checkpoint to path atomically (see WriteFileAtomic).
+// SaveFile writes the checkpoint to path atomically: a reader sees the old file or the new one whole.
 func (t *Trainer) SaveFile(path string) error {
-	return WriteFileAtomic(path, func(w *bufio.Writer) error { return t.Save(w) })
+	return atomicfile.WriteFunc(path, 0o644, func(w *bufio.Writer) error { return t.Save(w) })
 }
 
 // LoadFile restores t from the checkpoint at path (see Load).

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -226,26 +225,6 @@ func TestCraftedHeaderAllocatesLittle(t *testing.T) {
 		if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 16<<20 {
 			t.Errorf("rejecting the crafted file allocated %d bytes", alloc)
 		}
-	}
-}
-
-// TestWriteFileAtomic: a failed write leaves the previous file and no temporary behind.
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "ckpt.bin")
-	if err := WriteFileAtomic(path, func(w *bufio.Writer) error { _, err := w.WriteString("old"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("disk on fire")
-	err := WriteFileAtomic(path, func(w *bufio.Writer) error { w.WriteString("half"); return boom })
-	if !errors.Is(err, boom) {
-		t.Fatalf("error %v, want the writer's error", err)
-	}
-	if got, _ := os.ReadFile(path); string(got) != "old" {
-		t.Errorf("file is %q after a failed write, want \"old\"", got)
-	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
-		t.Errorf("directory holds %d entries, want only the checkpoint", len(ents))
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 )
 
 // ManifestFile is the file name of the synthetic generator's ground-truth manifest inside the data folder.
@@ -91,22 +93,7 @@ func writeManifest(dir string, m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("encode manifest: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'))
-}
-
-// writeFileAtomic writes data to path via a temporary file in the same directory, fsync and rename.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return commitTemp(f, tmp, path)
+	return atomicfile.Write(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
 }
 
 // commitTemp makes f (whose name is tmp) world-readable, fsyncs and closes it and renames it to path,

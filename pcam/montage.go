@@ -6,6 +6,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 )
 
 // MontagePNG encodes patches (n*PatchBytes bytes, n >= 1) as one PNG grid with cols columns, each patch
@@ -44,5 +46,5 @@ func WriteMontage(path string, patches []byte, cols, scale, gap int) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeFileAtomic(path, b)
+	return atomicfile.Write(path, b, 0o644)
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/pcamflow/pcamflow/internal/atomicfile"
 )
 
 // PNGReader reads a folder of PNG patches laid out like torchvision's ImageFolder:
@@ -74,7 +76,7 @@ func WritePNGFolder(dir string, split Split, r Reader) error {
 		if err := png.Encode(&buf, img); err != nil {
 			return fmt.Errorf("png_folder: encoding patch %d: %w", i, err)
 		}
-		if err := writeFileAtomic(filepath.Join(sub, fmt.Sprintf("%06d.png", i)), buf.Bytes()); err != nil {
+		if err := atomicfile.Write(filepath.Join(sub, fmt.Sprintf("%06d.png", i)), buf.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -17,7 +16,7 @@ import (
 // Write replaces path with data (mode perm, or the existing file's mode when it exists), creating
 // the parent folder when needed.
 func Write(path string, data []byte, perm os.FileMode) error {
-	return WriteFunc(path, perm, func(w io.Writer) error {
+	return WriteFunc(path, perm, func(w *bufio.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -26,7 +25,7 @@ func Write(path string, data []byte, perm os.FileMode) error {
 // WriteExisting is Write into a folder that must exist already: it fails (with an error wrapping
 // fs.ErrNotExist) rather than create it, for writers whose missing folder means a mistake.
 func WriteExisting(path string, data []byte, perm os.FileMode) error {
-	return writeFunc(path, perm, false, func(w io.Writer) error {
+	return writeFunc(path, perm, false, func(w *bufio.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -35,11 +34,11 @@ func WriteExisting(path string, data []byte, perm os.FileMode) error {
 // WriteFunc replaces path with what write produces (through a 1 MiB buffer), with mode perm or the
 // existing file's mode, creating the parent folder when needed. When write or any step fails, the
 // temporary file is removed and path is untouched.
-func WriteFunc(path string, perm os.FileMode, write func(w io.Writer) error) error {
+func WriteFunc(path string, perm os.FileMode, write func(w *bufio.Writer) error) error {
 	return writeFunc(path, perm, true, write)
 }
 
-func writeFunc(path string, perm os.FileMode, mkdir bool, write func(w io.Writer) error) error {
+func writeFunc(path string, perm os.FileMode, mkdir bool, write func(w *bufio.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil {
 		perm = fi.Mode().Perm()
 	}

@@ -1,8 +1,8 @@
 package atomicfile
 
 import (
+	"bufio"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +41,7 @@ func TestWriteFuncFailureLeavesOldFile(t *testing.T) {
 	if err := Write(p, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteFunc(p, 0o644, func(w io.Writer) error {
+	err := WriteFunc(p, 0o644, func(w *bufio.Writer) error {
 		_, _ = w.Write([]byte("half"))
 		return errors.New("disk on fire")
 	})

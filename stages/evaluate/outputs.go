@@ -12,7 +12,6 @@ import (
 
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/metrics"
-	"github.com/pcamflow/pcamflow/model"
 	"github.com/pcamflow/pcamflow/pcam"
 	"github.com/pcamflow/pcamflow/plots"
 	"github.com/pcamflow/pcamflow/predict"
@@ -208,7 +207,7 @@ func (e *run) writePredictions(rep *Report, preds *predict.Predictions, probs []
 			}
 		}
 	}
-	return model.WriteFileAtomic(e.env.OutputPaths[outPredictions], func(w *bufio.Writer) error {
+	return atomicfile.WriteFunc(e.env.OutputPaths[outPredictions], 0o644, func(w *bufio.Writer) error {
 		w.WriteString("index,id,label,probability")
 		if len(rep.Model.Seeds) > 1 {
 			for _, s := range rep.Model.Seeds {
@@ -254,7 +253,7 @@ func csvField(s string) string {
 
 // writeSlicesCSV writes the per-slice table (metrics with bounds, errors per slice).
 func writeSlicesCSV(path string, sl []Slice) error {
-	return model.WriteFileAtomic(path, func(w *bufio.Writer) error {
+	return atomicfile.WriteFunc(path, 0o644, func(w *bufio.Writer) error {
 		w.WriteString("slice,family,name,rule,count,positives,false_negatives,false_positives,error_rate,eligible")
 		for _, n := range metricNames {
 			fmt.Fprintf(w, ",%s,%s_lo,%s_hi", n, n, n)

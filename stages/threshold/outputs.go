@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
-	"github.com/pcamflow/pcamflow/model"
 	"github.com/pcamflow/pcamflow/plots"
 	"github.com/pcamflow/pcamflow/stages"
 )
@@ -30,7 +29,7 @@ func writeOutputs(env *stages.Env, r *Result, curves []curve) error {
 
 // writeCurveCSV writes the searched points; with seeds, one block per seed with a seed column.
 func writeCurveCSV(path string, perSeed bool, curves []curve) error {
-	return model.WriteFileAtomic(path, func(w *bufio.Writer) error {
+	return atomicfile.WriteFunc(path, 0o644, func(w *bufio.Writer) error {
 		if perSeed {
 			w.WriteString("seed,")
 		}
