@@ -285,8 +285,9 @@ func TestInferExitCodes(t *testing.T) {
 		{[]string{"infer", "--model", ckpt, "--bogus", kaggleFixture}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"infer", "--model", filepath.Join(dir, "none.ckpt"), kaggleFixture}, 1, "no such file or directory"},
 		{[]string{"infer", "--model", ckpt, filepath.Join(dir, "none.h5")}, 1, "none.h5 does not exist"},
-		{[]string{"infer", "--model", ckpt, "-o", filepath.Join(dir, "no", "such", "dir.csv"), kaggleFixture}, 1, "dir.csv"},
+		{[]string{"infer", "--model", ckpt, "-o", filepath.Join(ckpt, "under", "a-file.csv"), kaggleFixture}, 1, "a-file.csv"},
 		{[]string{"infer", "--model", ckpt, kaggleFixture}, 0, "15 patches from 1 input(s) to stdout"},
+		{[]string{"infer", "--model", ckpt, "-o", filepath.Join(dir, "new", "dir", "p.csv"), kaggleFixture}, 0, filepath.Join("new", "dir", "p.csv")},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(t, c.args...)
