@@ -22,8 +22,9 @@ setup:
 build:
 	go build -o $(BIN) ./cmd/pcamflow
 
-test: build
+test:
 	scripts/setup.sh test
+	$(MAKE) --no-print-directory build
 	scripts/slurm-local.sh start
 	$(MAKE) --no-print-directory check
 	PCAMFLOW_SLURM_SLOW=1 go test $(GOTEST_FLAGS) ./...
