@@ -30,7 +30,8 @@ func All() []stages.Kind { return []stages.Kind{Fanout{}, Counter{}, Seeded{}} }
 // Fanout is the "fanout" test kind. Its node asks Env.Children to run `count` children of the stage
 // named by `base`, in `batches` Run calls, at most `parallel` at once, and writes one line per child
 // (address, state, output digests) to its digests.txt output. A command base gets CHILD=i in its env
-// and outputs ["out/<name>-child-i.txt"]; any other base gets tag = "i". With `budgets`, child i runs
+// and outputs ["out/<name>-child-i.txt"]; a base with a tag attribute gets tag = "i"; any other base
+// (train) gives every child the base configuration unchanged. With `budgets`, child i runs
 // to budgets[i]; with `prune`, every odd child is pruned after it ran.
 type Fanout struct{}
 
@@ -245,7 +246,7 @@ func childConfig(base cty.Value, baseAddr, name string, i int) (cty.Value, error
 		return cty.ObjectVal(attrs), nil
 	}
 	if _, ok := attrs["tag"]; !ok {
-		return cty.NilVal, fmt.Errorf("base %s is neither a command nor has a tag attribute", baseAddr)
+		return base, nil // any other kind (train, say): every child is the base configuration
 	}
 	attrs["tag"] = cty.StringVal(strconv.Itoa(i))
 	return cty.ObjectVal(attrs), nil
