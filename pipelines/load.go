@@ -197,6 +197,7 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 			s.Attrs[name] = a
 		}
 	}
+	diags = append(diags, checkSpaceCalls(s)...)
 	if a, ok := content.Attributes["depends_on"]; ok {
 		deps, ddiags := p.decodeDependsOn(a)
 		s.DependsOn = deps
