@@ -199,7 +199,7 @@ func decode(cfg cty.Value, at stages.RangeFunc, seed int64) (*settings, hcl.Diag
 		switch goal {
 		case "maximize":
 			s.Maximize = true
-		case "minimize":
+		case "minimize", "":
 		default:
 			diags = diags.Append(problem(at, `objective["goal"]`, "Invalid objective goal",
 				fmt.Sprintf("goal must be \"maximize\" or \"minimize\", not %q.%s", goal, pipelines.DidYouMean(goal, []string{"maximize", "minimize"}))))
