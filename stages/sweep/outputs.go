@@ -340,4 +340,3 @@ func (r *sweepRun) writePlots(dir string, trials []*trial) error {
 	}
 	return nil
 }
-
