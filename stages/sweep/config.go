@@ -45,7 +45,10 @@ var forbidden = map[string]map[string]string{
 // dim is one dimension of the space: its parameter path, the hpo dimension and, for a choice, the
 // values its indices stand for.
 type dim struct {
-	Path   string
+	Path string
+	// Target is the attribute path the value is set at: Path split at its dots, or env.Path for a
+	// bare variable name of a command base.
+	Target []string
 	Dim    hpo.Dim
 	Values []cty.Value
 }
@@ -308,7 +311,10 @@ func (s *settings) decodeSpace(space cty.Value, at stages.RangeFunc) hcl.Diagnos
 				fmt.Sprintf("The value of %q must be uniform(low, high), log_uniform(low, high), int_uniform(low, high) or choice(v1, v2, ...).", path)))
 			continue
 		}
-		d := dim{Path: path, Dim: hpo.Dim{Name: path, Low: sd.Low, High: sd.High}}
+		d := dim{Path: path, Target: strings.Split(path, "."), Dim: hpo.Dim{Name: path, Low: sd.Low, High: sd.High}}
+		if s.BaseKind == baseCommand && !strings.Contains(path, ".") && !isAttr(attrs, path) {
+			d.Target = []string{"env", path} // a bare name is an environment variable of the command
+		}
 		switch sd.Dist {
 		case "uniform":
 			d.Dim.Kind = hpo.Uniform
@@ -320,12 +326,13 @@ func (s *settings) decodeSpace(space cty.Value, at stages.RangeFunc) hcl.Diagnos
 			d.Dim.Kind, d.Dim.Choices, d.Values = hpo.Choice, len(sd.Values), sd.Values
 		}
 		if attrs != nil {
-			ty, msg := pathType(attrs, s.BaseKind, path)
+			target := strings.Join(d.Target, ".")
+			ty, msg := pathType(attrs, s.BaseKind, target)
 			if msg != "" {
 				diags = diags.Append(problem(at, where, "Unknown parameter path", msg))
 				continue
 			}
-			if msg := fits(d, sd, ty, s.BaseKind, path); msg != "" {
+			if msg := fits(d, sd, ty, s.BaseKind, target); msg != "" {
 				diags = diags.Append(problem(at, where, "Wrong parameter type", msg))
 				continue
 			}
@@ -387,6 +394,15 @@ func pathType(attrs []stages.Attr, kind, path string) (cty.Type, string) {
 		}
 	}
 	return ty, ""
+}
+
+func isAttr(attrs []stages.Attr, name string) bool {
+	for _, a := range attrs {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func example(kind string) string {

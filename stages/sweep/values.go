@@ -69,7 +69,11 @@ func apply(base cty.Value, dims []dim, p hpo.Point) (cty.Value, error) {
 	cfg := base
 	for i, d := range dims {
 		var err error
-		cfg, err = setPath(cfg, strings.Split(d.Path, "."), d.paramValue(p[i]))
+		target := d.Target
+		if target == nil {
+			target = strings.Split(d.Path, ".")
+		}
+		cfg, err = setPath(cfg, target, d.paramValue(p[i]))
 		if err != nil {
 			return cty.NilVal, fmt.Errorf("setting %s: %w", d.Path, err)
 		}
