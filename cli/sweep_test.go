@@ -109,7 +109,6 @@ func slurmSweep(sampler string, trials int) string {
 	return strings.Replace(p, "  space = {", "  resources {\n    executor = \"slurm\"\n  }\n  space = {", 1)
 }
 
-
 // TestSlurmSweep runs sweeps on the real cluster: TPE proposes in waves of `parallel`, each wave
 // ONE sbatch --array throttled to parallel; random proposes all trials in one array; a rerun
 // submits nothing; the Slurm sweep's table equals the local one's.
