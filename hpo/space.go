@@ -102,6 +102,8 @@ func (s Space) Problems() []*DimError {
 			}
 			if d.Low >= d.High {
 				bad("low (%v) must be less than high (%v)", d.Low, d.High)
+			} else if math.IsInf(d.High-d.Low, 0) {
+				bad("the range from %v to %v is too wide to represent; narrow it", d.Low, d.High)
 			}
 			if d.Kind == LogUniform && d.Low <= 0 {
 				bad("a log_uniform range must be above 0, got low=%v; use uniform() for ranges that touch 0", d.Low)
