@@ -28,11 +28,11 @@ train "cnn" {
 }
 
 sweep "hpo" {
-  base      = train.cnn
-  sampler   = "tpe"
-  trials    = 16
-  parallel  = 2
-  objective = { metric = "val_roc_auc", goal = "maximize" }
+  base           = train.cnn
+  sampler        = "tpe"
+  trials         = 16
+  parallel       = 2
+  objective      = { metric = "val_roc_auc", goal = "maximize" }
   early_stopping = var.asha ? { method = "asha", min_epochs = 1, reduction_factor = 3 } : null
   space = {
     "optimizer.learning_rate" = log_uniform(1e-4, 3e-2)
