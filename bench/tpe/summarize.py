@@ -22,6 +22,12 @@ def quartiles(xs):
     return q[0], statistics.median(xs), q[2]
 
 
+def duration(us):
+    if us != us:
+        return "n/a"
+    return "%.0f µs" % us if us < 1000 else "%.1f ms" % (us / 1000)
+
+
 def p_better(a, b):
     """P(a random study of a ends lower than one of b), ties count half."""
     wins = sum((x < y) + 0.5 * (x == y) for x in a for y in b)
@@ -43,6 +49,7 @@ def ratio_ci(a, b, rounds=2000):
 def main(paths):
     best = defaultdict(list)
     over = defaultdict(list)
+    cpu = defaultdict(list)
     for path in paths:
         with open(path) as f:
             for r in csv.DictReader(f):
@@ -50,12 +57,13 @@ def main(paths):
                 k = (r["function"], r["sampler"], impl)
                 best[k].append(float(r["best"]))
                 over[k].append(float(r["overhead_us_per_trial"]))
+                cpu[k].append(float(r.get("cpu_us_per_trial") or "nan"))
     funcs = [f for f in MINIMA if any(k[0] == f for k in best)]
     samplers = []
     for k in best:
         if k[1] not in samplers:
             samplers.append(k[1])
-    print("| function | sampler | impl | seeds | best: q1 / median / q3 | median regret | regret ratio pcamflow/optuna (90% CI) | P(pcamflow better) | overhead per trial |")
+    print("| function | sampler | impl | seeds | best: q1 / median / q3 | median regret | regret ratio pcamflow/optuna (90% CI) | P(pcamflow better) | overhead per trial: wall / CPU |")
     print("|---|---|---|---:|---|---:|---|---:|---:|")
     for fn in funcs:
         for s in samplers:
@@ -74,8 +82,8 @@ def main(paths):
                     lo, hi = ratio_ci(reg, oreg)
                     ratio = "**%.2f** (%.2f–%.2f)" % (r, lo, hi)
                     pval = "%.2f" % p_better(xs, best[other])
-                ov = statistics.median(over[k])
-                ovs = "%.0f µs" % ov if ov < 1000 else "%.1f ms" % (ov / 1000)
+                ovs = "%s / %s" % (duration(statistics.median(over[k])),
+                                   duration(statistics.median(cpu[k])))
                 print("| %s | %s | %s | %d | %.4g / %.4g / %.4g | %.3g | %s | %s | %s |" % (
                     fn, s, impl, len(xs), q1, med, q3, statistics.median(reg), ratio, pval, ovs))
     # TPE against random, same implementation.
