@@ -197,6 +197,10 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 			s.Attrs[name] = a
 		}
 	}
+	if sdiags := checkSpaceCalls(s); sdiags.HasErrors() {
+		diags = append(diags, sdiags...)
+		s.broken = true // evaluating it would only add a type error for the same call
+	}
 	if a, ok := content.Attributes["depends_on"]; ok {
 		deps, ddiags := p.decodeDependsOn(a)
 		s.DependsOn = deps

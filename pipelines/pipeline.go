@@ -5,6 +5,9 @@
 package pipelines
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -103,7 +106,21 @@ func (p *Pipeline) Downstream(addr string) []string {
 
 // AttrRange returns a RangeFunc for s: the range of the named attribute's expression, or the block
 // header when the attribute is absent.
+//
+// A name of the form attr["key"] asks for the item with that key of an object written in place as
+// the attribute's value (a sweep's space = { "optimizer.learning_rate" = ... }); it falls back to
+// the attribute's range when the value is not such an object.
 func (s *Stage) AttrRange(name string) *hcl.Range {
+	if attr, rest, ok := strings.Cut(name, "["); ok && strings.HasSuffix(rest, "]") {
+		if a, ok := s.Attrs[attr]; ok {
+			if key, err := strconv.Unquote(strings.TrimSuffix(rest, "]")); err == nil {
+				if r := itemRange(a.Expr, key); r != nil {
+					return r
+				}
+			}
+		}
+		name = attr
+	}
 	if a, ok := s.Attrs[name]; ok {
 		r := a.Expr.Range()
 		return &r

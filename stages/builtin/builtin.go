@@ -7,6 +7,7 @@ import (
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
 	"github.com/pcamflow/pcamflow/stages/evaluate"
+	"github.com/pcamflow/pcamflow/stages/sweep"
 	"github.com/pcamflow/pcamflow/stages/threshold"
 	"github.com/pcamflow/pcamflow/stages/train"
 )
@@ -21,6 +22,7 @@ func Kinds() []stages.Kind {
 		train.New(),
 		threshold.New(),
 		evaluate.New(),
+		sweep.New(),
 	}
 }
 
