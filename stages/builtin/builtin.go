@@ -3,6 +3,7 @@ package builtin
 
 import (
 	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/stages/benchmark"
 	"github.com/pcamflow/pcamflow/stages/command"
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
@@ -21,6 +22,7 @@ func Kinds() []stages.Kind {
 		train.New(),
 		threshold.New(),
 		evaluate.New(),
+		benchmark.New(),
 	}
 }
 
