@@ -69,9 +69,10 @@ benchmark "inference" {
   partition   = each.value
 
   resources {
-    executor  = "slurm"
-    partition = each.value
-    gpus      = each.key == "gpu" ? 1 : 0
+    executor   = "slurm"
+    partition  = each.value
+    gpus       = each.key == "gpu" ? 1 : 0
+    extra_args = ["--exclusive"] # the node to itself: nothing else runs while it measures
   }
 }
 
