@@ -26,6 +26,7 @@ inputs are uint8 HWC patches normalised per channel with PCAM's means and stds, 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -63,6 +64,15 @@ def build(arch, hidden, channels, head):
     return nn.Sequential(*layers, nn.Linear(width, 1))
 
 
+def backend():
+    """PyTorch's BLAS and CPU kernels as its build configuration says, e.g. "BLAS_INFO=generic, AVX2"."""
+    cfg = torch.__config__.show()
+    parts = re.findall(r"BLAS_INFO=[^,\s]+", cfg)[:1]
+    parts += [line.split(":", 1)[1].strip() for line in cfg.splitlines() if "CPU capability usage" in line]
+    parts += [line.strip(" -") for line in cfg.splitlines() if "MKL-DNN" in line or "oneDNN" in line]
+    return ", ".join(parts) or "unknown"
+
+
 def main():
     env = os.environ.get
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -87,7 +97,8 @@ def main():
     mean = torch.tensor(MEAN, device=dev).view(1, 3, 1, 1)
     std = torch.tensor(STD, device=dev).view(1, 3, 1, 1)
     model = a.arch + (str(a.hidden_units) if a.arch == "mlp" else str(a.channels) + (str(a.head_units) if a.head_units else ""))
-    info = {"engine": "torch " + torch.__version__, "model": model, "device": str(dev), "threads": torch.get_num_threads()}
+    info = {"engine": "torch " + torch.__version__, "model": model, "device": str(dev), "threads": torch.get_num_threads(),
+            "blas": backend()}
     pos = 0
     for batch in a.batch_sizes:
         warm = -(-a.warmup // batch)

@@ -18,6 +18,12 @@ variable "python" {
   description = "The Python that has PyTorch (Debian's python3-torch: /usr/bin/python3)."
 }
 
+variable "torch_env" {
+  type        = list(string)
+  default     = []
+  description = "Put before PyTorch's command line, e.g. [\"env\", \"OMP_WAIT_POLICY=PASSIVE\"] (no spin-waiting threads on a loaded machine)."
+}
+
 variable "batch_sizes" {
   type    = list(number)
   default = [1, 8, 32, 128]
@@ -91,7 +97,7 @@ benchmark "native_mlp" {
 }
 
 benchmark "torch_mlp" {
-  command     = [var.python, "examples/bench_torch.py", "--arch", "mlp", "--hidden-units", "128"]
+  command     = concat(var.torch_env, [var.python, "examples/bench_torch.py", "--arch", "mlp", "--hidden-units", "128"])
   batch_sizes = var.batch_sizes
   images      = var.images
   warmup      = var.warmup
@@ -109,7 +115,7 @@ benchmark "native_cnn" {
 }
 
 benchmark "torch_cnn" {
-  command     = [var.python, "examples/bench_torch.py", "--arch", "cnn", "--channels", "16,32"]
+  command     = concat(var.torch_env, [var.python, "examples/bench_torch.py", "--arch", "cnn", "--channels", "16,32"])
   batch_sizes = var.batch_sizes
   images      = var.images
   warmup      = var.warmup

@@ -64,6 +64,8 @@ func measureCommand(ctx context.Context, env *stages.Env, c *config) (*Results, 
 	cmd.Stdout = io.MultiWriter(&stdout, env.Log)
 	cmd.Stderr = env.Log
 	mach := machine(c.threads)
+	// pcamflow's BLAS is not the command's: it says its own, or nothing is claimed
+	mach.BLAS, mach.BLASConfig, mach.SIMD = "not said", "", ""
 	fmt.Fprintf(env.Log, "benchmark %s: running %q\n", env.Node, c.command)
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
