@@ -125,3 +125,34 @@ func TestCollected(t *testing.T) {
 		t.Error("collecting nothing is not an error")
 	}
 }
+
+func TestLabel(t *testing.T) {
+	slurmJob := Machine{CPU: "X", Cores: 4, SlurmPartition: "gpu", SlurmJobID: "12", SlurmArrayJobID: "11", SlurmArrayTask: "1"}
+	tests := []struct {
+		name                   string
+		c                      config
+		m                      Machine
+		partition, job, errSub string
+	}{
+		{name: "slurm job", c: config{partition: "gpu"}, m: slurmJob, partition: "gpu", job: "11_1"},
+		{name: "partition from the job", m: slurmJob, partition: "gpu", job: "11_1"},
+		{name: "wrong partition", c: config{partition: "cpu"}, m: slurmJob, errSub: `partition = "cpu" but the node ran in Slurm job 11_1 on partition "gpu"`},
+		{name: "local", m: Machine{CPU: "X"}, partition: "local", job: ""},
+		{name: "partition outside Slurm", c: config{partition: "cpu"}, m: Machine{CPU: "X"}, partition: "cpu", job: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NodeResult{Machine: tt.m}
+			err := r.label(&tt.c)
+			if tt.errSub != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errSub) {
+					t.Fatalf("label error = %v, want %q", err, tt.errSub)
+				}
+				return
+			}
+			if err != nil || r.Partition != tt.partition || r.JobID != tt.job {
+				t.Errorf("label = %q, %q, %v; want %q, %q", r.Partition, r.JobID, err, tt.partition, tt.job)
+			}
+		})
+	}
+}
