@@ -1,7 +1,10 @@
 package benchmark
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -154,5 +157,26 @@ func TestLabel(t *testing.T) {
 				t.Errorf("label = %q, %q, %v; want %q, %q", r.Partition, r.JobID, err, tt.partition, tt.job)
 			}
 		})
+	}
+}
+
+func TestCollectRefusesSharedMeasurements(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, node string) string {
+		p := filepath.Join(dir, name)
+		data, _ := json.Marshal(Results{Nodes: []NodeResult{{Node: node, JobID: "7_0", Batches: []BatchResult{{Batch: 1}}}}})
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := write("a.json", `benchmark.i["cpu"]`), write("b.json", `benchmark.i["gpu"]`)
+	shared := write("c.json", `benchmark.i["cpu"]`) // the gpu instance restored the cpu measurement
+	res, err := collect(&config{collect: []string{a, b, a}})
+	if err != nil || len(res.Nodes) != 2 {
+		t.Fatalf("collect(a, b, a) = %v, %v; want two nodes", res, err)
+	}
+	if _, err := collect(&config{collect: []string{a, shared}}); err == nil || !strings.Contains(err.Error(), "partition = each.value") {
+		t.Errorf("collect of one measurement twice: %v", err)
 	}
 }

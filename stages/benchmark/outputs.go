@@ -195,21 +195,28 @@ func plotScaling(path string, res *Results) error {
 	return plots.Save(p, path)
 }
 
-// collect reads the results of the collected nodes and combines them, in order (a node collected
-// twice counts once).
+// collect reads the results of the collected nodes and combines them, in order (a stage collected
+// twice counts once). Two nodes that hold one measurement — instances whose configurations are
+// equal share one key, so the second is the first's cache hit — are an error: the table would
+// show one job under two partitions.
 func collect(c *config) (*Results, error) {
 	out := &Results{}
-	seen := map[string]bool{}
+	from := map[string]string{} // measured node => the results file it came from
 	for _, p := range c.collect {
 		r, err := ReadResults(p)
 		if err != nil {
 			return nil, fmt.Errorf("collect: %w", err)
 		}
 		for _, n := range r.Nodes {
-			if seen[n.Node] {
-				continue
+			if first, seen := from[n.Node]; seen {
+				if first == p {
+					continue
+				}
+				return nil, fmt.Errorf("collect: two of the collected nodes hold the same measurement, of %s (job %s): "+
+					"their configurations are equal, so they share one cache entry. Give each its own partition "+
+					"(partition = each.value, next to the resources' partition) so that each is measured", n.Node, jobCell(n.JobID))
 			}
-			seen[n.Node] = true
+			from[n.Node] = p
 			out.Nodes = append(out.Nodes, n)
 		}
 	}
