@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"time"
 )
 
 // maxInferBatch is the largest number of images one pass of the direct forward path computes;
@@ -27,6 +28,8 @@ type inferNet struct {
 	x      []float32
 	blocks []*inferBlock
 	dense  []*inferDense
+	// timing, when set, receives the time of each phase of the calls (PredictTimed).
+	timing *Phases
 }
 
 type inferBlock struct {
@@ -93,7 +96,16 @@ func (net *inferNet) logits(pix []byte, n int, out []float32, version uint64) er
 		return fmt.Errorf("direct forward pass: %d bytes for %d images of %d bytes", len(pix), n, d)
 	}
 	net.x = grow(net.x, n*d)
+	var t0 time.Time
+	if net.timing != nil {
+		t0 = time.Now()
+	}
 	net.lut.fill(net.x, pix)
+	if net.timing != nil {
+		t1 := time.Now()
+		net.timing.Preprocess += t1.Sub(t0)
+		defer func() { net.timing.Compute += time.Since(t1) }()
+	}
 	h, width := net.x, d
 	if cfg.Arch == ArchCNN {
 		hh, ww, ch := in.Height, in.Width, in.Channels

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // Predict returns the probability of the positive class for each image of pix (N images, HWC
@@ -17,6 +18,23 @@ func (t *Trainer) Predict(pix []byte) ([]float64, error) {
 		logits[i] = sigmoid(z)
 	}
 	return logits, nil
+}
+
+// Phases is the time an inference call spent in each of its phases.
+type Phases struct {
+	// Preprocess is turning bytes into normalised float32 inputs; Compute is the forward pass.
+	Preprocess, Compute time.Duration
+}
+
+// PredictTimed is Predict that adds the time spent normalising the pixels and in the forward pass
+// to ph (the benchmark stage's split of an inference call). The probabilities are Predict's.
+func (t *Trainer) PredictTimed(pix []byte, ph *Phases) ([]float64, error) {
+	if t.infer == nil {
+		t.infer = newInferNet(t.cfg, t.params, t.state, t.lut)
+	}
+	t.infer.timing = ph
+	defer func() { t.infer.timing = nil }()
+	return t.Predict(pix)
 }
 
 // Logits returns the raw network outputs (log-odds) for each image of pix. It runs the direct

@@ -90,6 +90,9 @@ func Load(filename string, src []byte, reg *stages.Registry, opt Options) (*Pipe
 	for _, s := range p.Stages {
 		diags = append(diags, p.resolveRefs(s)...)
 		if rb := s.resourcesBlock; rb != nil {
+			if s.forEach != nil && usesEach(rb.Body) {
+				continue // decoded per instance once for_each is expanded (eachResources)
+			}
 			res, rdiags := decodeResources(rb.Body, p.baseContext())
 			res.DeclRange = rb.DefRange
 			s.Resources = res
@@ -100,6 +103,7 @@ func Load(filename string, src []byte, reg *stages.Registry, opt Options) (*Pipe
 	diags = append(diags, odiags...)
 	if !odiags.HasErrors() {
 		diags = append(diags, p.expand()...)
+		diags = append(diags, p.eachResources()...)
 		diags = append(diags, p.check()...)
 	}
 	if diags.HasErrors() {

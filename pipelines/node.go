@@ -29,6 +29,9 @@ type Node struct {
 	Seed *int64
 	// Aggregate marks the aggregate node of a stages.Seeded stage (its Upstream are the seed nodes).
 	Aggregate bool
+	// Resources are the node's own resources when its stage's resources block uses `each` (for
+	// example partition = each.value); nil means the stage's (Stage.Resources).
+	Resources *Resources
 
 	staticCfg  cty.Value
 	staticTask *stages.Task

@@ -60,7 +60,9 @@ type Stage struct {
 	Refs []Ref
 	// DependsOn are the explicit depends_on edges (no data).
 	DependsOn []Ref
-	// Resources is the decoded resources block (nil when absent).
+	// Resources is the decoded resources block (nil when absent). When the block uses `each`
+	// (partition = each.value), every node has its own (Node.Resources) and this is the first
+	// node's; the executor is the same for all of them.
 	Resources *Resources
 	// Upstream lists the addresses of all direct upstream stages, sorted, without duplicates.
 	Upstream []string

@@ -63,6 +63,12 @@ func (m *Model) Predict(pix []byte) ([]float64, error) {
 	return m.t.Predict(pix)
 }
 
+// PredictTimed is Predict that adds the time spent preprocessing (pixels to normalised inputs) and
+// computing (the forward pass) to ph; the benchmark stage uses it to split an inference call.
+func (m *Model) PredictTimed(pix []byte, ph *model.Phases) ([]float64, error) {
+	return m.t.PredictTimed(pix, ph)
+}
+
 // Close releases the model's compiled graphs.
 func (m *Model) Close() error { return m.t.Close() }
 

@@ -76,11 +76,8 @@ func (r *Runner) Detach(ctx context.Context) (*Detached, error) {
 		key := groupKey(node)
 		g := byGroup[key]
 		if g == nil {
-			res := r.resources(node.Stage)
-			g = &group{name: FileName(node.Stage.Addr), label: node.Stage.Addr, res: res, array: node.Stage.ForEach()}
-			if node.Aggregate {
-				g.name += ".aggregate"
-			}
+			res := r.nodeResources(node)
+			g = &group{name: groupName(node), label: node.Stage.Addr, res: res, array: node.Stage.ForEach()}
 			byGroup[key] = g
 			order = append(order, key)
 		}
@@ -191,20 +188,36 @@ func (r *Runner) Render() (map[string]string, error) {
 		if _, parent := s.Kind.(stages.Spawner); parent || r.executorOf(s) != state.Slurm || len(s.Nodes) == 0 {
 			continue
 		}
-		g := &group{name: FileName(s.Addr), label: s.Addr, res: r.resources(s), array: s.ForEach()}
+		// one script per group: the stage, or each set of instances with their own resources
+		groups := map[string]*group{}
+		var order []string
 		for _, n := range s.Nodes {
+			key := groupKey(n)
+			g := groups[key]
+			if g == nil {
+				g = &group{name: groupName(n), label: s.Addr, res: r.nodeResources(n), array: s.ForEach()}
+				groups[key] = g
+				order = append(order, key)
+			}
 			g.nodes = append(g.nodes, &prepared{node: n, stage: s})
 			g.waiters = append(g.waiters, nil)
 		}
-		spec, err := se.jobSpec(g)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Addr, err)
+		for _, key := range order {
+			g := groups[key]
+			spec, err := se.jobSpec(g)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.Addr, err)
+			}
+			script, err := slurm.Render(spec)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.Addr, err)
+			}
+			name := s.Addr
+			if len(order) > 1 {
+				name = g.nodes[0].node.Addr
+			}
+			out[name] = script
 		}
-		script, err := slurm.Render(spec)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Addr, err)
-		}
-		out[s.Addr] = script
 	}
 	return out, nil
 }

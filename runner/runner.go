@@ -214,6 +214,19 @@ func (r *Runner) resources(s *pipelines.Stage) pipelines.Resources {
 	return res
 }
 
+// nodeResources returns the resources of one node: its own when its stage's resources block uses
+// `each` (pipelines.Node.Resources), else its stage's.
+func (r *Runner) nodeResources(n *pipelines.Node) pipelines.Resources {
+	if n.Resources == nil {
+		return r.resources(n.Stage)
+	}
+	var res pipelines.Resources
+	if r.p.Slurm != nil {
+		res = *r.p.Slurm
+	}
+	return res.Merge(*n.Resources)
+}
+
 // executorOf says where a stage's nodes run in this run: the --executor override, else the
 // stage's resources block, else local. For a stage whose kind runs children (stages.Spawner) it
 // is where the children run; the parent node itself always runs where the runner runs.

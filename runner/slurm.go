@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/pcamflow/pcamflow/cache"
@@ -132,11 +133,30 @@ func newSlurmExec(x *execution, opt SlurmOptions, nodes []*pipelines.Node) *slur
 
 // groupKey names the static group of a node: its stage, except that the aggregate node of a
 // seeded stage, which runs after the stage's seed nodes, goes to Slurm on its own.
+// The instances of a for_each stage whose resources use `each` go out as one job array per distinct
+// set of resources (partition = each.value: one array per partition).
 func groupKey(n *pipelines.Node) string {
 	if n.Aggregate {
 		return n.Stage.Addr + " aggregate"
 	}
+	if n.Resources != nil {
+		res := *n.Resources
+		res.DeclRange = hcl.Range{}
+		return fmt.Sprintf("%s %+v", n.Stage.Addr, res)
+	}
 	return n.Stage.Addr
+}
+
+// groupName is the file name of a node's static group (nodes file, job log): the stage's, or for a
+// group of instances with their own resources the first instance's address.
+func groupName(n *pipelines.Node) string {
+	switch {
+	case n.Aggregate:
+		return FileName(n.Stage.Addr) + ".aggregate"
+	case n.Resources != nil:
+		return FileName(n.Addr)
+	}
+	return FileName(n.Stage.Addr)
 }
 
 // arrive notes that a node of a Slurm stage will not be submitted (cached or failed early), so
@@ -177,11 +197,8 @@ func (se *slurmExec) run(ctx context.Context, n *prepared) (*cache.Record, error
 	se.mu.Lock()
 	g := se.pending[key]
 	if g == nil {
-		res := se.x.r.resources(n.stage)
-		g = &group{name: FileName(n.stage.Addr), label: n.stage.Addr, res: res, array: n.stage.ForEach(), retries: res.Retries}
-		if n.node.Aggregate {
-			g.name += ".aggregate"
-		}
+		res := se.x.r.nodeResources(n.node)
+		g = &group{name: groupName(n.node), label: n.stage.Addr, res: res, array: n.stage.ForEach(), retries: res.Retries}
 		se.pending[key] = g
 	}
 	g.nodes = append(g.nodes, n)

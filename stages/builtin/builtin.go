@@ -3,6 +3,7 @@ package builtin
 
 import (
 	"github.com/pcamflow/pcamflow/stages"
+	"github.com/pcamflow/pcamflow/stages/benchmark"
 	"github.com/pcamflow/pcamflow/stages/command"
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
@@ -23,6 +24,7 @@ func Kinds() []stages.Kind {
 		threshold.New(),
 		evaluate.New(),
 		sweep.New(),
+		benchmark.New(),
 	}
 }
 

@@ -1,0 +1,65 @@
+package benchmark
+
+import "github.com/pcamflow/pcamflow/stages"
+
+// Fixture implements stages.Fixtured: the kind's conformance fixture (stages/kindtest). A one-epoch
+// MLP on a few synthetic patches is measured at two batch sizes on a few random patches.
+func (Kind) Fixture() stages.Fixture {
+	return stages.Fixture{
+		Pipeline: `
+dataset "d" {
+  synthetic = { train = 64, valid = 32, test = 16, seed = 1, defects = false }
+}
+
+train "m" {
+  dataset    = dataset.d
+  model      = { arch = "mlp", hidden_units = [4] }
+  epochs     = 1
+  batch_size = 32
+}
+
+benchmark "under_test" {
+  model       = train.m
+  batch_sizes = [1, 4]
+  images      = 16
+  warmup      = 4
+}
+`,
+		// The checkpoint named by the model reference does not exist: loading it fails.
+		Failing: `
+benchmark "under_test" {
+  model       = { kind = "model", checkpoint = "no-such.ckpt", best = "no-such.ckpt", history = "", metrics = "" }
+  batch_sizes = [1]
+  images      = 4
+}
+`,
+		Invalid: []string{`
+benchmark "under_test" {
+  model   = { kind = "model", checkpoint = "m.ckpt", best = "m.ckpt", history = "", metrics = "" }
+  command = ["python3", "bench.py"]
+}
+`, `
+benchmark "under_test" {
+  model       = { kind = "model", checkpoint = "m.ckpt", best = "m.ckpt", history = "", metrics = "" }
+  batch_sizes = [0, 8]
+}
+`, `
+benchmark "under_test" {
+  batch_sizes = [1]
+}
+`, `
+benchmark "under_test" {
+  command = []
+}
+`, `
+benchmark "under_test" {
+  model = { kind = "model", checkpoint = "m.ckpt", best = "m.ckpt", history = "", metrics = "" }
+  split = "tset"
+}
+`, `
+benchmark "under_test" {
+  collect = [{ kind = "threshold" }]
+}
+`},
+	}
+}
