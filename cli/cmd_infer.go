@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"github.com/pcamflow/pcamflow/bundle"
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/predict"
