@@ -53,6 +53,13 @@ func readme(m Meta, hasDrift bool) string {
 			"When any patch is flagged, or the mean of a measure over all patches moves more than %d sd, `infer` prints one "+
 			"`drift:` line with the counts on stderr. Do not trust predictions on flagged patches.", m.Drift, DriftSD, BatchShiftSD)
 	}
+	cols, colText := "input,index,id,probability", ""
+	if m.Threshold != nil {
+		cols, colText = cols+",label", ", the label"
+	}
+	if hasDrift {
+		cols, colText = cols+",drift", colText+", the drift flag"
+	}
 	return fmt.Sprintf(`# pcamflow offline bundle: %[1]s
 
 This folder runs the model %[1]s on 96×96 RGB PatchCamelyon patches without a pcamflow workspace
@@ -66,9 +73,8 @@ and without network access. **Research use only; not a diagnostic device** — r
 (run it from this folder, or give its path: /media/usb/bundle/pcamflow infer ...). PATCHES are
 HDF5 files whose dataset "x" is (N,96,96,3) uint8 (the official camelyonpatch_level_2_split_*_x.h5
 files), folders of .tif/.tiff/.png patches (the Kaggle release), or single patch files. The CSV has
-the columns input,index,id,probability,label,drift: the file, the row in the HDF5 file (0 for an
-image file), the Kaggle id (SHA-1 of the patch's pixels), the tumour probability, the label and the
-drift flag. An installed pcamflow can use the bundle too: pcamflow infer --bundle THIS_FOLDER PATCHES...
+the columns %[7]s: the file, the row in the HDF5 file (0 for an image file), the Kaggle id (SHA-1
+of the patch's pixels), the tumour probability%[8]s. An installed pcamflow can use the bundle too: pcamflow infer --bundle THIS_FOLDER PATCHES...
 
 %[2]s
 
@@ -88,5 +94,5 @@ checks every file against MANIFEST.sha256 and names any missing, changed or extr
 - model/: the checkpoint(s); threshold.json: the decision threshold; drift.json: the training data's
   input statistics; pipeline/: the pipeline file and the resolved configuration of every node;
   reports/: the data audit and evaluation summaries; model_card.md; bundle.json: the index.
-`, m.ModelRef, thr, drift, len(m.Libraries), m.Interpreter, orNone(m.GlibcNeeded))
+`, m.ModelRef, thr, drift, len(m.Libraries), m.Interpreter, orNone(m.GlibcNeeded), cols, colText)
 }
