@@ -435,7 +435,7 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 		return nil, err
 	}
 	meta.Config = pipelineDir + "/config.json"
-	if err := writeConfig(filepath.Join(dir, filepath.FromSlash(meta.Config)), p, src.modelNodes); err != nil {
+	if err := writeConfig(filepath.Join(dir, filepath.FromSlash(meta.Config)), p, src.modelNodes, opt.Project); err != nil {
 		return nil, err
 	}
 
@@ -549,8 +549,9 @@ func fileName(addr string) string {
 }
 
 // writeConfig writes the resolved configuration of the model's nodes (and every node upstream of
-// them): address => kind, cache key and configuration (cty JSON).
-func writeConfig(path string, p *pipelines.Pipeline, nodes []runner.ResolvedNode) error {
+// them): address => kind, cache key and configuration (cty JSON). Paths inside the project are
+// written relative to it, so that the file does not depend on where the project lives.
+func writeConfig(path string, p *pipelines.Pipeline, nodes []runner.ResolvedNode, project string) error {
 	type entry struct {
 		Kind   string          `json:"kind"`
 		Key    string          `json:"key"`
@@ -565,6 +566,10 @@ func writeConfig(path string, p *pipelines.Pipeline, nodes []runner.ResolvedNode
 		cfg, err := ctyjson.Marshal(n.Config, n.Config.Type())
 		if err != nil {
 			return fmt.Errorf("encoding the configuration of %s: %w", n.Addr, err)
+		}
+		if project != "" {
+			prefix, _ := json.Marshal(filepath.Clean(project) + string(filepath.Separator))
+			cfg = []byte(strings.ReplaceAll(string(cfg), string(prefix[:len(prefix)-1]), `"`))
 		}
 		key := ""
 		if n.Record != nil {
