@@ -137,8 +137,9 @@ func modelCard(in cardInput) string {
 	}
 	for _, e := range in.evals {
 		r := e.eval
-		w("`%s` on the %s split (%d patches, %d positive), %s at threshold %.6g (%s); %s intervals (full report `%s`):",
-			e.addr, r.Split, r.N, r.Positives, r.Model.Mode, r.Threshold.Value, r.Threshold.Source, bootstrapText(r.Bootstrap.Level, r.Bootstrap.Resamples, r.Bootstrap.Method), e.report)
+		w("`%s` on the %s split (%d patches, %d positive), model %s, threshold %.6g (%s). Intervals: %s. Full report `%s`, summary `%s`.",
+			e.addr, r.Split, r.N, r.Positives, r.Model.Mode, r.Threshold.Value, r.Threshold.Source,
+			bootstrapText(r.Bootstrap.Level, r.Bootstrap.Resamples, r.Bootstrap.Method), e.report, e.summary)
 		w("")
 		w("| metric | value | interval |")
 		w("|---|---|---|")
@@ -233,7 +234,7 @@ func orNone(s string) string {
 // bootstrapText describes the intervals of an evaluation.
 func bootstrapText(level float64, resamples int, method string) string {
 	if resamples == 0 {
-		return "no"
+		return "none"
 	}
-	return fmt.Sprintf("%g%% %s bootstrap (%d resamples)", 100*level, method, resamples)
+	return fmt.Sprintf("%g%% bootstrap from %d resamples (%s)", 100*level, resamples, strings.TrimSuffix(method, "."))
 }
