@@ -120,23 +120,51 @@ func friendlyType(t cty.Type) string {
 // Params returns the canonical JSON of every attribute of an evaluated stage configuration that is
 // part of the cache key, by attribute name. It fails when a value is still unknown.
 func Params(s *Stage, cfg cty.Value) (map[string]string, error) {
+	out, _, err := keyParams(s, cfg, false)
+	return out, err
+}
+
+// KeyParams is Params for a node's key: known is false, with no error, when any attribute of cfg
+// (in the key or not) is not wholly known yet, so that the key must wait for upstream nodes. It
+// walks each value once where `cfg.IsWhollyKnown()` followed by Params walked it twice.
+func KeyParams(s *Stage, cfg cty.Value) (params map[string]string, known bool, err error) {
+	if !cfg.IsKnown() || cfg.IsNull() {
+		return nil, false, nil
+	}
+	return keyParams(s, cfg, true)
+}
+
+func keyParams(s *Stage, cfg cty.Value, all bool) (map[string]string, bool, error) {
 	specs := s.attrSpecs()
 	out := make(map[string]string, len(specs)+1)
+	buf := make([]byte, 0, 256)
 	for _, spec := range specs {
+		v := cfg.GetAttr(spec.Name)
 		if spec.NotInKey {
+			if all && !whollyKnown(v) {
+				return nil, false, nil
+			}
 			continue
 		}
-		v := cfg.GetAttr(spec.Name)
+		b, ok := appendJSON(buf[:0], v)
+		if ok {
+			buf = b
+			out[spec.Name] = string(b)
+			continue
+		}
 		if !whollyKnown(v) {
-			return nil, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
+			if all {
+				return nil, false, nil
+			}
+			return nil, false, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
 		}
-		b, err := marshalParam(v)
+		js, err := marshalParam(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
+			return nil, false, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
 		}
-		out[spec.Name] = string(b)
+		out[spec.Name] = string(js)
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // toInt64 converts a known whole number value to int64.

@@ -91,11 +91,10 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 			n.waitingOn = append(n.waitingOn, u)
 		}
 	}
-	if !pipelines.WhollyKnown(cfg) {
-		return n, nil
-	}
-	params, err := pipelines.Params(s, cfg)
-	if err != nil {
+	params, known, err := pipelines.KeyParams(s, cfg)
+	if err != nil || !known {
+		// Not known until upstream nodes run (an error is only a value that cannot be encoded,
+		// which, as before, leaves the key unknown).
 		return n, nil
 	}
 	if node.Key != "" {
@@ -131,11 +130,10 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 // components returns the kind, version, seed and parameter components of a node's key.
 func (r *Runner) components(n *prepared, params map[string]string) map[string]string {
 	n.params = params
-	comp := map[string]string{
-		"kind":    n.stage.Kind.Name(),
-		"version": n.stage.Kind.Version(),
-		"seed":    strconv.FormatInt(n.seed, 10),
-	}
+	comp := make(map[string]string, len(params)+8)
+	comp["kind"] = n.stage.Kind.Name()
+	comp["version"] = n.stage.Kind.Version()
+	comp["seed"] = strconv.FormatInt(n.seed, 10)
 	for name, js := range params {
 		comp["param."+name] = js
 	}

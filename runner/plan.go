@@ -39,7 +39,8 @@ type planner struct {
 // Plan says, for every selected node in execution order, whether it is cached or will run, and why.
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
-	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}}
+	nodes := r.selected()
+	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, len(nodes))}
 	r.mu.Lock()
 	r.scripts = map[string]bool{}
 	r.mu.Unlock()
@@ -48,7 +49,7 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 		r.scripts = nil
 		r.mu.Unlock()
 	}()
-	w := &walk{nodes: r.selected(), limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
+	w := &walk{nodes: nodes, limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
 	if err := w.run(ctx); err != nil {
 		return nil, err
 	}
