@@ -42,6 +42,7 @@ type Pipeline struct {
 	byAddr     map[string]*Stage
 	nodeByAddr map[string]*Node
 	registry   *stages.Registry
+	base       map[string]cty.Value // var, local and pipeline once decoded (see freezeBase)
 }
 
 // Stage is one declared stage block.
@@ -73,6 +74,16 @@ type Stage struct {
 	resourcesBlock *hcl.Block
 	forEach        hcl.Expression // nil without for_each
 	broken         bool           // its block or references had errors: not evaluated by check
+	attrs          []stages.Attr  // Kind.Attrs(), asked once
+}
+
+// attrSpecs returns the kind's attributes, computed once per stage (a kind may build them anew on
+// every call, which costs as much as evaluating a small node).
+func (s *Stage) attrSpecs() []stages.Attr {
+	if s.attrs == nil {
+		return s.Kind.Attrs()
+	}
+	return s.attrs
 }
 
 // ForEach reports whether the stage is instantiated per for_each element.
