@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -182,7 +183,7 @@ func (o Options) rel(p string) string {
 
 // gather resolves the model, the threshold, the training data and the reports the card uses.
 func gather(r Resolver, p *pipelines.Pipeline, opt Options) (*source, error) {
-	res, err := r.Resolve(opt.ModelRef)
+	res, err := resolveModel(r, opt.ModelRef)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +229,25 @@ func gather(r Resolver, p *pipelines.Pipeline, opt Options) (*source, error) {
 		src.notes = append(src.notes, opt.ModelRef+" does not say which data it was trained on: the bundle has no drift statistics")
 	}
 	return src, nil
+}
+
+// seedRef matches a reference to one seed written like its node address: train.NAME["SEED"].
+var seedRef = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*)\[("[^"]*")\]$`)
+
+// resolveModel resolves a model reference. A seed may be written as its node address,
+// train.NAME["SEED"], as well as in the pipeline language's form train.NAME.seeds["SEED"] (the
+// stage value train.NAME of a stage with seeds is the best seed's model, not a map of seeds).
+func resolveModel(r Resolver, ref string) (*runner.Resolved, error) {
+	res, err := r.Resolve(ref)
+	if err == nil {
+		return res, nil
+	}
+	if m := seedRef.FindStringSubmatch(strings.TrimSpace(ref)); m != nil {
+		if res2, err2 := r.Resolve(m[1] + ".seeds[" + m[2] + "]"); err2 == nil {
+			return res2, nil
+		}
+	}
+	return nil, err
 }
 
 // trainingData returns the dataset attribute of the last train node among nodes (the model's own
