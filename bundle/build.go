@@ -69,7 +69,8 @@ type source struct {
 	view       *dataset.View
 	audits     []attachment
 	evals      []evalAttachment
-	notes      []string
+	// notes go into the model card and to the user; said only to the user.
+	notes, said []string
 }
 
 // attachment is a cached report copied into reports/.
@@ -192,6 +193,9 @@ func gather(r Resolver, p *pipelines.Pipeline, opt Options) (*source, error) {
 		return nil, fmt.Errorf("%s: %w", opt.ModelRef, err)
 	}
 	src := &source{model: m.Abs(opt.Project), modelNodes: res.Nodes, view: m.Dataset}
+	if opt.ThresholdRef == "" {
+		src.pickThreshold(r, p, &opt)
+	}
 	if opt.ThresholdRef != "" {
 		if err := src.gatherThreshold(r, opt); err != nil {
 			return nil, err
@@ -286,6 +290,39 @@ func sameModel(cfg cty.Value, m modelref.Model, opt Options) bool {
 	return slices.Equal(other.Abs(opt.Project).BestCheckpoints(), m.BestCheckpoints())
 }
 
+// pickThreshold chooses the threshold when --threshold is not given: the one cached threshold
+// stage of the pipeline chosen for the same model (not per seed). With none or several it leaves
+// opt.ThresholdRef empty and says why in a note.
+func (src *source) pickThreshold(r Resolver, p *pipelines.Pipeline, opt *Options) {
+	var found []string
+	for _, s := range p.Stages {
+		if s.Kind.Name() != "threshold" || s.ForEach() {
+			continue
+		}
+		res, err := r.Resolve(s.Addr)
+		if err != nil {
+			continue
+		}
+		for _, n := range res.Nodes {
+			if n.Referenced && n.Kind == "threshold" && sameModel(n.Config, src.model, *opt) &&
+				!n.Config.GetAttr("per_seed").True() {
+				found = append(found, s.Addr)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		src.notes = append(src.notes, "no --threshold and no cached threshold stage for "+opt.ModelRef+
+			": infer prints probabilities without labels (add a threshold stage, or pass --threshold T to infer)")
+	case 1:
+		opt.ThresholdRef = found[0]
+		src.said = append(src.said, "using "+found[0]+", the pipeline's one threshold stage for "+opt.ModelRef+" (--threshold chooses another)")
+	default:
+		src.notes = append(src.notes, fmt.Sprintf("no --threshold given and %d threshold stages fit %s (%s): choose one with --threshold; "+
+			"the bundle has no threshold", len(found), opt.ModelRef, strings.Join(found, ", ")))
+	}
+}
+
 // gatherThreshold resolves --threshold and checks that it was chosen for the bundled model.
 func (src *source) gatherThreshold(r Resolver, opt Options) error {
 	res, err := r.Resolve(opt.ThresholdRef)
@@ -353,7 +390,7 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 		}
 	}
 	meta := Meta{Format: FormatVersion, Tool: opt.Tool, ModelRef: opt.ModelRef}
-	sum := &Summary{Notes: src.notes}
+	sum := &Summary{Notes: append(append([]string{}, src.said...), src.notes...)}
 
 	// The binary, its libraries and the launcher.
 	if err := copyFile(opt.Binary, filepath.Join(dir, binaryPath), 0o755); err != nil {
@@ -443,8 +480,8 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 
 	// The pipeline and the resolved configuration.
 	pipeName := "pipeline.hcl"
-	if p.File != "" && !strings.HasPrefix(p.File, "<") {
-		pipeName = filepath.Base(p.File)
+	if p.File != "" {
+		pipeName = filepath.Base(p.File) // <built-in>/quickstart.hcl: quickstart.hcl
 	}
 	meta.Pipeline = pipelineDir + "/" + pipeName
 	src0 := p.Source[p.File]
