@@ -61,9 +61,9 @@ func fromInternal(d Dim, x float64) float64 {
 	}
 }
 
-// defaultWeights is Optuna's default_weights: flat for fewer than 25
-// observations, otherwise a ramp from 1/n to 1 over the oldest n-25 and flat
-// over the newest 25. obs are in chronological order.
+// defaultWeights is Optuna's default_weights for n observations in
+// chronological order: flat for fewer than 25, otherwise a ramp from 1/n to 1
+// (numpy.linspace) over the oldest n-25 and flat over the newest 25.
 func defaultWeights(n int) []float64 {
 	w := make([]float64, n)
 	if n < 25 {

@@ -226,8 +226,13 @@ type Observation struct {
 
 // Sampler proposes the point of trial number index (0-based) given the
 // observations of earlier trials. Propose is a pure function of the
-// sampler's settings (seed included), index and history: the same inputs give
-// the same bits.
+// sampler's settings (seed included), index and history: the same inputs
+// give the same bits, in any order of calls and from any goroutine (the
+// random generator is defined in this package, not taken from math/rand).
+// The arithmetic uses Go's math package, whose Exp and Log are written in
+// assembly on some architectures, and Go may fuse multiply-adds on arm64,
+// ppc64 and s390x, so bit-identity holds between machines of the same
+// GOARCH (the tests run on amd64), not across architectures.
 type Sampler interface {
 	Propose(index int, history []Observation) (Point, error)
 }
