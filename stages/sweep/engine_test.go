@@ -86,7 +86,7 @@ func runEngine(t *testing.T, sampler string, waves bool, asha bool, seed int64, 
 		smp = hpo.NewRandom(testSpace, 7)
 	}
 	e := &engine{n: 14, parallel: 3, sampler: smp, history: sampler == "tpe", waves: waves, exec: f.exec, prune: f.prune,
-		maxEpochs: func(hpo.Point) int { return 9 }}
+		maxEpochs: func(hpo.Point) int { return 9 }, progress: func(ts []*trial) { _ = champion(ts, false) }}
 	if asha {
 		e.asha = &hpo.ASHA{MinEpochs: 1, ReductionFactor: 3}
 	}
