@@ -61,6 +61,7 @@ type runsEntry struct {
 	Objective *metricValue `json:"objective,omitempty"`
 	hist      *metricHistory
 	params    json.RawMessage
+	rec       track.NodeRun
 	duration  string
 }
 
@@ -72,7 +73,7 @@ func newEntry(db *track.DB, n track.NodeRun) (runsEntry, error) {
 	}
 	en := runsEntry{ID: n.ID, RunID: n.RunID, Node: n.Node, Kind: n.Kind, State: n.State, Parent: n.Parent, Started: n.Started,
 		Finished: n.Finished, DurationSeconds: durationSeconds(n), Epochs: h.lastStep(), CachedFrom: from,
-		hist: h, params: n.Params, duration: nodeDuration(n), Label: paramsLabel(n)}
+		hist: h, params: n.Params, duration: nodeDuration(n), Label: paramsLabel(n), rec: n}
 	if !h.empty() {
 		en.FinalMetrics = h.finals()
 	}

@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/pcamflow/pcamflow/track"
 )
@@ -98,7 +103,7 @@ func objectives(db *track.DB, entries []runsEntry) error {
 		if spec == nil || en.hist == nil {
 			continue
 		}
-		if v, ok := en.hist.final(spec.Metric); ok {
+		if v, ok := childObjective(db, en.rec, en.hist, spec.Metric); ok {
 			mv := metricValue(v)
 			en.Objective = &mv
 		}
@@ -125,7 +130,7 @@ func objectives(db *track.DB, entries []runsEntry) error {
 			if err != nil {
 				return err
 			}
-			v, ok := h.final(spec.Metric)
+			v, ok := childObjective(db, n, h, spec.Metric)
 			if !ok || math.IsNaN(v) {
 				continue
 			}
@@ -146,4 +151,67 @@ func objectives(db *track.DB, entries []runsEntry) error {
 		}
 	}
 	return nil
+}
+
+// childObjective is the final value of metric for a child node run: from its logged metrics (a
+// train trial), else from the "final" object of its metrics.json output (a command trial writes
+// {"epochs": [...], "final": {...}}; see the sweep kind), read only while the file at the
+// recorded path still has the recorded digest. A cache hit reads its producer's file.
+func childObjective(db *track.DB, n track.NodeRun, h *metricHistory, metric string) (float64, bool) {
+	if h != nil {
+		if v, ok := h.final(metric); ok {
+			return v, true
+		}
+	}
+	outs := n.Outputs
+	if p, err := producerOf(db, n); err == nil && p != nil {
+		outs = p.Outputs
+	}
+	var m map[string]struct {
+		Path   string `json:"path"`
+		Type   string `json:"type"`
+		Digest string `json:"digest"`
+	}
+	if len(outs) == 0 || json.Unmarshal(outs, &m) != nil {
+		return 0, false
+	}
+	for _, name := range sortedKeys(m) {
+		o := m[name]
+		if o.Type != "file" || (name != "metrics" && filepath.Base(o.Path) != "metrics.json") {
+			continue
+		}
+		if v, ok := finalFromFile(o.Path, o.Digest, metric); ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+// maxMetricsFile bounds the metrics.json files `runs` reads.
+const maxMetricsFile = 4 << 20
+
+// finalFromFile reads final[metric] from the metrics.json at path (project-relative or absolute)
+// when its SHA-256 is digest.
+func finalFromFile(path, digest, metric string) (float64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMetricsFile+1))
+	if err != nil || len(b) > maxMetricsFile {
+		return 0, false
+	}
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != digest {
+		return 0, false // the file changed since the node published it
+	}
+	var doc struct {
+		Final map[string]any `json:"final"`
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return 0, false
+	}
+	v, ok := doc.Final[metric].(float64)
+	return v, ok
 }

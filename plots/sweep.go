@@ -55,7 +55,8 @@ const (
 // SweepCurvesTop is the number of best trials whose learning curves SweepCurvesPNG names.
 const SweepCurvesTop = 5
 
-// SweepObjectivePNG draws the objective of every trial against its position in the sweep:
+// SweepObjectivePNG draws the objective of every trial against its index in the sweep (0 for the
+// first, as in the sweep's trial table):
 // completed trials as dots, pruned trials as crosses, failed trials left out, and the running best
 // of the completed trials (of all trials when none completed) as a step line.
 func SweepObjectivePNG(in SweepPlot) ([]byte, error) {
@@ -139,9 +140,9 @@ func sweepObjectivePlot(in SweepPlot) (*plot.Plot, error) {
 			continue
 		}
 		if t.Pruned {
-			prunedX, prunedY = append(prunedX, float64(i+1)), append(prunedY, t.Objective)
+			prunedX, prunedY = append(prunedX, float64(i)), append(prunedY, t.Objective)
 		} else {
-			doneX, doneY = append(doneX, float64(i+1)), append(doneY, t.Objective)
+			doneX, doneY = append(doneX, float64(i)), append(doneY, t.Objective)
 		}
 	}
 	if err := addGlyphs(p, "completed", doneX, doneY, sweepDone, draw.CircleGlyph{}); err != nil {
@@ -161,7 +162,7 @@ func sweepObjectivePlot(in SweepPlot) (*plot.Plot, error) {
 		p.Legend.Add("best so far", l)
 	}
 	if n := len(in.Trials); n > 0 {
-		p.X.Min, p.X.Max = math.Min(p.X.Min, 1), math.Max(p.X.Max, float64(n))
+		p.X.Min, p.X.Max = math.Min(p.X.Min, 0), math.Max(p.X.Max, float64(n-1))
 	}
 	p.X.Tick.Marker = integerTicks{}
 	return p, nil
@@ -187,10 +188,10 @@ func runningBest(in SweepPlot) plotter.XYs {
 		if math.IsNaN(best) || in.better(t.Objective, best) {
 			best = t.Objective
 		}
-		pts = append(pts, plotter.XY{X: float64(i + 1), Y: best})
+		pts = append(pts, plotter.XY{X: float64(i), Y: best})
 	}
-	if len(pts) > 0 && pts[len(pts)-1].X < float64(len(in.Trials)) {
-		pts = append(pts, plotter.XY{X: float64(len(in.Trials)), Y: best})
+	if last := float64(len(in.Trials) - 1); len(pts) > 0 && pts[len(pts)-1].X < last {
+		pts = append(pts, plotter.XY{X: last, Y: best})
 	}
 	return pts
 }
@@ -272,7 +273,7 @@ func sweepCurvesPlot(in SweepPlot) (*plot.Plot, error) {
 		t := in.Trials[i]
 		label := t.Label
 		if label == "" {
-			label = "trial " + strconv.Itoa(i+1)
+			label = "trial " + strconv.Itoa(i)
 		}
 		label += " (" + strconv.FormatFloat(t.Objective, 'g', 4, 64)
 		if t.Pruned {

@@ -37,18 +37,18 @@ func TestSweepObjectiveMarksPrunedAndRunningBest(t *testing.T) {
 	p, err := sweepObjectivePlot(in)
 	must(t, err)
 	xr, yr := Ranges(p)
-	checkRange(t, "x", xr, 1, 8)
+	checkRange(t, "x", xr, 0, 7)
 	checkRange(t, "y", yr, 0.55, 0.90) // the failed trial is left out, pruned ones are drawn
 	checkLegend(t, p, "completed", "pruned", "best so far")
 	// The running best follows the completed trials only (a pruned trial's 0.9 is a low-budget value).
-	want := plotter.XYs{{X: 1, Y: 0.7}, {X: 2, Y: 0.8}, {X: 5, Y: 0.8}, {X: 7, Y: 0.8}, {X: 8, Y: 0.8}}
+	want := plotter.XYs{{X: 0, Y: 0.7}, {X: 1, Y: 0.8}, {X: 4, Y: 0.8}, {X: 6, Y: 0.8}, {X: 7, Y: 0.8}}
 	if got := runningBest(in); !slices.Equal(got, want) {
 		t.Errorf("running best %v, want %v", got, want)
 	}
 	in.Maximize = false
 	p, err = sweepObjectivePlot(in)
 	must(t, err)
-	want = plotter.XYs{{X: 1, Y: 0.7}, {X: 2, Y: 0.7}, {X: 5, Y: 0.7}, {X: 7, Y: 0.6}, {X: 8, Y: 0.6}}
+	want = plotter.XYs{{X: 0, Y: 0.7}, {X: 1, Y: 0.7}, {X: 4, Y: 0.7}, {X: 6, Y: 0.6}, {X: 7, Y: 0.6}}
 	if got := runningBest(in); !slices.Equal(got, want) {
 		t.Errorf("running best (minimize) %v, want %v", got, want)
 	}
@@ -61,7 +61,7 @@ func TestSweepObjectiveBestHoldsToTheLastTrial(t *testing.T) {
 	in := SweepPlot{Metric: "loss", Trials: []SweepTrial{{Objective: 2}, {Objective: 1}, {Objective: math.NaN()}}}
 	p, err := sweepObjectivePlot(in)
 	must(t, err)
-	want := plotter.XYs{{X: 1, Y: 2}, {X: 2, Y: 1}, {X: 3, Y: 1}}
+	want := plotter.XYs{{X: 0, Y: 2}, {X: 1, Y: 1}, {X: 2, Y: 1}}
 	if got := runningBest(in); !slices.Equal(got, want) {
 		t.Errorf("running best %v, want %v", got, want)
 	}
@@ -121,6 +121,11 @@ func TestSweepCurvesNameTheFiveBest(t *testing.T) {
 	p, err = sweepCurvesPlot(in)
 	must(t, err)
 	checkLegend(t, p, "trial 4 (0.55, pruned)", "trial 7 (0.6)", "trial 1 (0.7)", "trial 8 (0.75)", "trial 5 (0.78)")
+	// Without labels a trial is named by its index, 0 for the first, as in the sweep's table.
+	unlabelled := SweepPlot{Maximize: true, Trials: []SweepTrial{{Objective: 1, Curve: []float64{1}}, {Objective: 2, Curve: []float64{2}}}}
+	p, err = sweepCurvesPlot(unlabelled)
+	must(t, err)
+	checkLegend(t, p, "trial 1 (2)", "trial 0 (1)")
 }
 
 func TestSweepPlotsDegenerateInputs(t *testing.T) {

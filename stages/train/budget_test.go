@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
@@ -21,6 +22,15 @@ import (
 // folder and returns its output folder and log.
 func budgetRun(t *testing.T, cfg cty.Value, dir, resume string, budget int) (string, string) {
 	t.Helper()
+	out, log, err := runBudget(t, cfg, dir, resume, budget)
+	if err != nil {
+		t.Fatalf("budget %d: %v\n%s", budget, err, log)
+	}
+	return out, log
+}
+
+// runBudget is budgetRun returning the error (safe to call from another goroutine).
+func runBudget(t *testing.T, cfg cty.Value, dir, resume string, budget int) (string, string, error) {
 	out := t.TempDir()
 	var log bytes.Buffer
 	env := &stages.Env{Node: "train.t", Config: cfg, ProjectDir: dir, ScratchDir: t.TempDir(),
@@ -28,10 +38,8 @@ func budgetRun(t *testing.T, cfg cty.Value, dir, resume string, budget int) (str
 	for _, name := range []string{outCheckpoint, outBest, outHistory, outMetrics, PlotsOutput} {
 		env.OutputPaths[name] = filepath.Join(out, name)
 	}
-	if err := (Kind{}).Execute(context.Background(), env); err != nil {
-		t.Fatalf("budget %d: %v\n%s", budget, err, log.String())
-	}
-	return out, log.String()
+	err := (Kind{}).Execute(context.Background(), env)
+	return out, log.String(), err
 }
 
 // sameOutputs fails unless the two output folders hold the same files with the same bytes.
@@ -127,6 +135,29 @@ func TestBudgetsContinueBitIdentically(t *testing.T) {
 	sameOutputs(t, "budgets 1, 3, 1, 3 against a straight run of 3", straight, again3)
 	over, _ := budgetRun(t, cfg, dir, filepath.Join(t.TempDir(), "r"), 9)
 	sameOutputs(t, "budget 9 of 3 epochs against a straight run of 3", straight, over)
+
+	// Budgets 1 and 3 of one configuration at once (the runner locks each budget's key on its
+	// own): the resume folder's lock makes one wait for the other, so whichever goes first, each
+	// publishes what it would alone.
+	race := filepath.Join(t.TempDir(), "resume")
+	outs := make([]string, 2)
+	var wg sync.WaitGroup
+	for i, budget := range []int{1, 3} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, log, err := runBudget(t, cfg, dir, race, budget)
+			if err != nil {
+				t.Errorf("budget %d: %v\n%s", budget, err, log)
+			}
+			outs[i] = out
+		}()
+	}
+	wg.Wait()
+	if !t.Failed() {
+		sameOutputs(t, "budget 1 run at once with budget 3", fresh1, outs[0])
+		sameOutputs(t, "budget 3 run at once with budget 1", straight, outs[1])
+	}
 }
 
 func mustRead(t *testing.T, p string) []byte {
