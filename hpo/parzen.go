@@ -1,9 +1,6 @@
 package hpo
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // parzen is the Parzen estimator of Optuna 3.1's TPE
 // (optuna/samplers/_tpe/parzen_estimator.py): a mixture with one kernel per
@@ -159,11 +156,9 @@ func newParzen(dims []Dim, obs []Point, priorWeight float64, endpoints, multivar
 // distance to their inner neighbour only.
 func neighbourSigmas(mus, sigmas []float64, lo, hi float64, endpoints bool) {
 	n := len(mus)
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return mus[order[a]] < mus[order[b]] })
+	// Tied centres (repeated integers, say) get different bandwidths
+	// depending on their order; follow numpy's, as Optuna does.
+	order := numpyArgsort(mus)
 	ext := make([]float64, n+2)
 	ext[0], ext[n+1] = lo, hi
 	for i, k := range order {
