@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -148,5 +149,83 @@ func TestSlurmSweep(t *testing.T) {
 	}
 	if calls := sbatchCalls(t, log); len(calls) != 4 || !strings.Contains(readFile(dir, "sbatch.log"), "#SBATCH --array=0-9%2") {
 		t.Errorf("random: %d sbatch calls in all, want 4 (one array of all 10 trials):\n%s", len(calls), out)
+	}
+}
+
+// ashaPipeline is a TPE sweep with ASHA over a tiny MLP: trials run to rungs at epochs 1 and 2, and
+// promoted ones continue from their checkpoint.
+const ashaPipeline = `
+pipeline "asha" {
+  seed = 4
+}
+
+dataset "d" {
+  synthetic = { train = 96, valid = 48, test = 16, seed = 1, defects = false }
+}
+
+train "m" {
+  dataset    = dataset.d
+  model      = { arch = "mlp", hidden_units = [4] }
+  epochs     = 3
+  batch_size = 32
+}
+
+sweep "a" {
+  base           = train.m
+  sampler        = "tpe"
+  trials         = 6
+  parallel       = 2
+  objective      = { metric = "val_roc_auc", goal = "maximize" }
+  early_stopping = { method = "asha", min_epochs = 1, reduction_factor = 2 }
+  space = {
+    "optimizer.learning_rate" = log_uniform(1e-4, 1e-1)
+    "model.hidden_units"      = choice([4], [8])
+  }
+}
+`
+
+// TestSweepASHAResumeAfterKill kills pcamflow (SIGKILL) in the middle of an ASHA sweep over a train
+// stage: the rerun ends with the trial table and the champion's checkpoint of an uninterrupted sweep.
+func TestSweepASHAResumeAfterKill(t *testing.T) {
+	killed, clean := t.TempDir(), t.TempDir()
+	for _, d := range []string{killed, clean} {
+		writeFile(t, filepath.Join(d, "p.hcl"), ashaPipeline)
+	}
+	if out, err := pcamflow(t, clean, "run", "p.hcl").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	} else if !strings.Contains(string(out), "pruned   sweep.a.trial[") {
+		t.Fatalf("ASHA pruned no trial; the test needs one:\n%s", out)
+	}
+	cmd, out := startIn(t, killed, nil, "run", "p.hcl")
+	deadline := time.Now().Add(120 * time.Second)
+	for strings.Count(out.String(), "ran      sweep.a.trial[") < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the trials did not run:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(killed, ".pcamflow/out/sweep.a/trials.json")); err == nil {
+		t.Fatalf("the sweep finished before it was killed:\n%s", out.String())
+	}
+	rerun, err := pcamflow(t, killed, "run", "p.hcl").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rerun: %v\n%s", err, rerun)
+	}
+	if !strings.Contains(string(rerun), "cached   sweep.a.trial[") {
+		t.Errorf("the rerun found no finished trial in the cache:\n%s", rerun)
+	}
+	// Node keys differ between the two projects (the dataset's managed path is in the training
+	// configuration, and each project has its own folder): compare everything else.
+	keys := regexp.MustCompile(`[0-9a-f]{64}|trial\[""?[0-9a-f]{8}""?\]|trial\[\\"[0-9a-f]{8}\\"\]`)
+	for _, f := range []string{"trials.csv", "summary.json", "best_params.json", "champion/best.ckpt"} {
+		a := keys.ReplaceAllString(readFile(clean, ".pcamflow/out/sweep.a/"+f), "KEY")
+		b := keys.ReplaceAllString(readFile(killed, ".pcamflow/out/sweep.a/"+f), "KEY")
+		if a == "" || a != b {
+			t.Errorf("%s after kill -9 and rerun differs from an uninterrupted sweep's:\n%.600s\nvs\n%.600s", f, b, a)
+		}
 	}
 }

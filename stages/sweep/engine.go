@@ -232,10 +232,20 @@ func (e *engine) rungKnownLocked(i, k int) bool {
 	return true
 }
 
+// report tells progress about a snapshot of the trials (taken under the lock).
 func (e *engine) report() {
-	if e.progress != nil {
-		e.progress(e.trials)
+	if e.progress == nil {
+		return
 	}
+	e.mu.Lock()
+	snap := make([]*trial, len(e.trials))
+	for i, t := range e.trials {
+		c := *t
+		c.rungVals = nil
+		snap[i] = &c
+	}
+	e.mu.Unlock()
+	e.progress(snap)
 }
 
 // runTrial drives trial i asynchronously (local execution).

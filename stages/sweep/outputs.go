@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zclconf/go-cty/cty"
+
 	"github.com/pcamflow/pcamflow/hpo"
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/plots"
@@ -140,6 +142,52 @@ type summary struct {
 	Key       string                     `json:"key"`
 	Address   string                     `json:"address"`
 	Params    map[string]json.RawMessage `json:"params"`
+	// BaseObjective is the objective of the base stage's own node (null when it cannot be read).
+	BaseObjective *float64 `json:"base_objective"`
+}
+
+// baseObjective reads the objective of the base stage's own node from its exposed value.
+func (r *sweepRun) baseObjective() *float64 {
+	base := r.env.Config.GetAttr("base")
+	if !base.IsWhollyKnown() || base.IsNull() || !base.Type().IsObjectType() {
+		return nil
+	}
+	outs := map[string]stages.Output{}
+	if r.s.BaseKind == baseTrain {
+		h, ok := strAttr(base, "history")
+		if !ok {
+			return nil
+		}
+		outs["history.json"] = stages.Output{Path: h}
+	} else if base.Type().HasAttribute("outputs") {
+		o := base.GetAttr("outputs")
+		if o.IsNull() || !o.CanIterateElements() {
+			return nil
+		}
+		for it := o.ElementIterator(); it.Next(); {
+			k, v := it.Element()
+			if v.Type() != cty.String || v.IsNull() {
+				continue
+			}
+			name := v.AsString()
+			if k.Type() == cty.String {
+				name = k.AsString()
+			}
+			outs[name] = stages.Output{Path: v.AsString()}
+		}
+	}
+	curve, final, err := readObjective(r.s.BaseKind, r.env.ProjectDir, outs, r.s.Metric)
+	if err != nil {
+		return nil
+	}
+	v := final
+	if math.IsNaN(v) {
+		v = bestOf(curve, r.s.Maximize)
+	}
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
 }
 
 // params renders a trial's parameter values.
@@ -191,6 +239,14 @@ func (r *sweepRun) write(trials []*trial) error {
 	}
 	sum.Champion, sum.Objective = best, trials[best].Value
 	sum.Key, sum.Address, sum.Params = rows[best].Key, rows[best].Address, rows[best].Params
+	sum.BaseObjective = r.baseObjective()
+	line := fmt.Sprintf("%s: champion trial %d, %s %.4g", r.env.Node, best, r.s.Metric, sum.Objective)
+	if sum.BaseObjective != nil {
+		line += fmt.Sprintf(" (base %s: %.4g)", r.baseAddr, *sum.BaseObjective)
+	}
+	line += fmt.Sprintf("; %d complete, %d pruned, %d failed, %d epochs run", sum.Complete, sum.Pruned, sum.Failed, sum.EpochsRun)
+	fmt.Fprintf(r.env.Progress, "           %s\n", line)
+	fmt.Fprintln(r.env.Log, line)
 	out := r.env.OutputPaths
 	if err := writeJSON(out[outJSON], rows); err != nil {
 		return err
