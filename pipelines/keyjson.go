@@ -150,7 +150,3 @@ func whollyKnown(v cty.Value) bool {
 	}
 	return v.IsWhollyKnown()
 }
-
-// WhollyKnown reports whether v and everything in it is known (cty.Value.IsWhollyKnown, faster on
-// objects).
-func WhollyKnown(v cty.Value) bool { return whollyKnown(v) }

@@ -296,8 +296,12 @@ func (p *Pipeline) check() hcl.Diagnostics {
 				diags = append(diags, pdiags...)
 			}
 			nodeValues[n.Addr] = s.Kind.Expose(cfg, nil)
-			if len(s.Refs) == 0 && !pdiags.HasErrors() {
+			switch {
+			case pdiags.HasErrors():
+			case len(s.Refs) == 0:
 				n.staticCfg, n.staticTask, n.staticExposed = cfg, task, nodeValues[n.Addr]
+			default:
+				n.checked = &checkedNode{cfg: cfg, task: task, exposed: nodeValues[n.Addr]}
 			}
 		}
 		exposed[s.Addr] = StageValue(s, nodeValues)

@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"math/big"
 	"sort"
 	"strconv"
 
@@ -36,7 +37,14 @@ type Node struct {
 	staticCfg     cty.Value
 	staticTask    *stages.Task
 	staticExposed cty.Value
+	checked       *checkedNode
 	index         int
+}
+
+// checkedNode is what check evaluated for a node that refers to other stages.
+type checkedNode struct {
+	cfg, exposed cty.Value
+	task         *stages.Task
 }
 
 // Static returns the configuration and task evaluated while loading, for nodes whose configuration
@@ -49,6 +57,18 @@ func (n *Node) Static() (cfg cty.Value, task *stages.Task, ok bool) {
 // configuration without outputs), computed while loading; ok is false when Static is not ok.
 func (n *Node) StaticExposed() (v cty.Value, ok bool) {
 	return n.staticExposed, n.staticTask != nil && n.staticExposed != cty.NilVal
+}
+
+// Checked returns the configuration, task and exposed value that loading evaluated for a node that
+// refers to other stages, against what every upstream node exposes before it runs (Kind.Expose
+// without outputs, or this same Checked value). They are the node's own while every node of every
+// stage it refers to will run and exposes exactly that value; ok is false for a node without
+// references (see Static), an aggregate node, or one whose evaluation reported problems.
+func (n *Node) Checked() (cfg cty.Value, task *stages.Task, exposed cty.Value, ok bool) {
+	if n.checked == nil {
+		return cty.NilVal, nil, cty.NilVal, false
+	}
+	return n.checked.cfg, n.checked.task, n.checked.exposed, true
 }
 
 // Node returns the node with the given address.
@@ -221,7 +241,7 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 			case e.Type() == cty.String && !e.IsNull():
 				key = e.AsString()
 			case e.Type() == cty.Number && !e.IsNull():
-				key = e.AsBigFloat().Text('f', -1)
+				key = numberKey(e)
 			default:
 				return nil, bad
 			}
@@ -237,6 +257,18 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 	}
 	sortItems(items)
 	return items, nil
+}
+
+// numberKey is the instance key of a number: its decimal text (big.Float's 'f' format, shortest
+// exact), with a shortcut for whole numbers that fit an int64 (range() yields 100,000 of them).
+func numberKey(v cty.Value) string {
+	bf := v.AsBigFloat()
+	if bf.IsInt() && bf.Sign() != 0 {
+		if i, acc := bf.Int64(); acc == big.Exact {
+			return strconv.FormatInt(i, 10)
+		}
+	}
+	return bf.Text('f', -1)
 }
 
 // attrName is the name of an attribute step, or "" for any other step.

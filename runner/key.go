@@ -66,8 +66,14 @@ var errUnknown = errors.New("not known until upstream nodes run")
 // that are done (by node address); an upstream missing from records will run first, which leaves
 // the key unknown (key == "").
 func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
-	s := node.Stage
 	cfg, task, static := node.Static()
+	return r.prepareFrom(node, cfg, task, static, exposed, records)
+}
+
+// prepareFrom is prepare with the node's configuration and task given when static (evaluated
+// earlier, see pipelines.Node.Static and Checked).
+func (r *Runner) prepareFrom(node *pipelines.Node, cfg cty.Value, task *stages.Task, static bool, exposed map[string]cty.Value, records map[string]*cache.Record) (*prepared, error) {
+	s := node.Stage
 	if node.Aggregate {
 		var diags hcl.Diagnostics
 		if cfg, diags = r.p.EvalNode(node, exposed); diags.HasErrors() {

@@ -34,13 +34,45 @@ type planner struct {
 	exposed *exposures
 	records map[string]*cache.Record
 	plan    []PlannedNode
+	// asChecked marks the planned nodes that expose the value loading computed for them (see
+	// pipelines.Node.Checked); stageChecked memoises, per stage, whether all its nodes do.
+	asChecked    map[string]bool
+	stageChecked map[string]bool
+}
+
+// reuseChecked enables the reuse of loading's evaluation (tests compare plans with and without).
+var reuseChecked = true
+
+// upstreamAsChecked reports whether every node of every stage node refers to was planned and
+// exposes the value loading computed for it. Each stage is examined once (its nodes were all
+// visited before any node that refers to it).
+func (pl *planner) upstreamAsChecked(node *pipelines.Node) bool {
+	for _, ref := range node.Stage.Refs {
+		ok, seen := pl.stageChecked[ref.Target]
+		if !seen {
+			target, _ := pl.r.p.Stage(ref.Target)
+			ok = len(target.Nodes) > 0
+			for _, tn := range target.Nodes {
+				if !pl.asChecked[tn.Addr] {
+					ok = false
+					break
+				}
+			}
+			pl.stageChecked[ref.Target] = ok
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Plan says, for every selected node in execution order, whether it is cached or will run, and why.
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 	nodes := r.selected()
-	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, len(nodes))}
+	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, len(nodes)),
+		asChecked: make(map[string]bool, len(nodes)), stageChecked: map[string]bool{}}
 	r.mu.Lock()
 	r.scripts = map[string]bool{}
 	r.mu.Unlock()
@@ -67,7 +99,18 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 	if pn.Upstream == nil {
 		pn.Upstream = []string{}
 	}
-	n, err := r.prepare(node, pl.exposed.stageValues(node), pl.records)
+	var n *prepared
+	var err error
+	checkedCfg, checkedTask, checkedExposed, checked := node.Checked()
+	if checked && reuseChecked && pl.upstreamAsChecked(node) {
+		// Every node this one refers to will run and exposes what it exposed while loading: the
+		// configuration loading evaluated is this node's (a join over 100,000 nodes is not
+		// evaluated twice).
+		n, err = r.prepareFrom(node, checkedCfg, checkedTask, true, nil, pl.records)
+	} else {
+		checked = false
+		n, err = r.prepare(node, pl.exposed.stageValues(node), pl.records)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", node.Addr, err)
 	}
@@ -108,9 +151,15 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 		}
 	}
 	if pn.State == state.Planned {
-		if v, ok := node.StaticExposed(); ok && !node.Aggregate {
+		v, static := node.StaticExposed()
+		switch {
+		case static && !node.Aggregate:
 			pl.exposed.set(node, v)
-		} else {
+			pl.asChecked[node.Addr] = true
+		case checked:
+			pl.exposed.set(node, checkedExposed)
+			pl.asChecked[node.Addr] = true
+		default:
 			pl.exposed.set(node, s.Kind.Expose(n.cfg, nil))
 		}
 	}
@@ -178,6 +227,9 @@ func (e *exposures) set(n *pipelines.Node, v cty.Value) { e.nodes[n.Addr] = v }
 
 // stageValues returns the values of the stages node refers to, by stage address.
 func (e *exposures) stageValues(node *pipelines.Node) map[string]cty.Value {
+	if len(node.Stage.Refs) == 0 {
+		return nil
+	}
 	out := map[string]cty.Value{}
 	for _, ref := range node.Stage.Refs {
 		if _, done := out[ref.Target]; done {
