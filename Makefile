@@ -10,7 +10,7 @@ export CGO_LDFLAGS := -L/usr/lib/x86_64-linux-gnu/hdf5/serial
 BIN := bin/pcamflow
 GOTEST_FLAGS ?= -p 2 -count=1 -timeout 30m
 
-.PHONY: demo test build setup check vet fmtcheck tidycheck bench fuzz clean
+.PHONY: demo test build setup check vet fmtcheck tidycheck bench fuzz clean bundle-check
 
 demo: setup build
 	./$(BIN) run
@@ -45,6 +45,11 @@ tidycheck:
 bench: build
 	scripts/setup.sh bench
 	bench/noop/run.sh
+
+# Opt-in (root, debootstrap, network on the first run; about a minute once the Debian root is
+# cached): the offline bundle runs in a minimal Debian chroot without network, bit-identically.
+bundle-check:
+	scripts/bundle-check.sh
 
 fuzz:
 	go test ./pipelines -run '^$$' -fuzz FuzzLoad -fuzztime 60s

@@ -53,6 +53,7 @@ func commands() []command {
 		{"runs", "list node runs, show one (parameters, metric history), compare several", cmdRuns},
 		{"report", "write a run's report: report.html (self-contained) and report.md with pictures", cmdReport},
 		{"infer", "predict tumour probabilities for patches with a model checkpoint", cmdInfer},
+		{"bundle", "write an offline bundle of a model (bundle verify DIR: check one)", cmdBundle},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/pcamflow/pcamflow/bundle"
 	"github.com/pcamflow/pcamflow/internal/atomicfile"
 	"github.com/pcamflow/pcamflow/predict"
 )
@@ -24,7 +26,16 @@ uint8 (the official ..._x.h5 files; read in batches, never whole), a folder (eve
 The output is CSV with the header input,index,id,probability[,label]: input is the file the patch
 came from (the HDF5 file, or the image file), index the patch's row in dataset "x" (0 for image
 files), id the Kaggle id (hex SHA-1 of the patch's 27,648 RGB bytes), probability the model's
-output in [0,1], and label (only with --threshold) 1 when probability >= T, else 0.`
+output in [0,1], and label (only with --threshold) 1 when probability >= T, else 0.
+
+With --bundle DIR (a folder written by pcamflow bundle; DIR/pcamflow sets it for you) the model,
+the threshold and the drift statistics come from the bundle: no workspace and no network are
+needed, labels use the bundle's threshold (--threshold overrides it), and a last column drift
+flags each patch unlike the training data: "blank", "black", or "far:MEASURE=+Z.Zsd" when a
+channel mean, the brightness or the tissue fraction lies more than 4 sd from the training mean.
+When any patch is flagged, or the mean of a measure over all patches moves more than 1 sd, one
+"drift:" warning line with the counts goes to stderr. --drift FILE applies a bundle's drift.json
+to --model predictions.`
 
 // thresholdFlag is an optional probability threshold.
 type thresholdFlag struct {
@@ -51,6 +62,8 @@ func (t *thresholdFlag) Set(s string) error {
 // inferOptions are the parsed options of `pcamflow infer`.
 type inferOptions struct {
 	model     string
+	bundle    string
+	drift     string
 	threshold thresholdFlag
 	batch     int
 	out       string
@@ -60,8 +73,10 @@ type inferOptions struct {
 // parseInferArgs parses the command line; it returns a usage exit code when it is wrong.
 func parseInferArgs(e *env, args []string) (*inferOptions, int) {
 	o := &inferOptions{}
-	fs := newFlags(e, "infer", "--model CHECKPOINT [--threshold T] [--batch N] [-o FILE] INPUT...", inferHelp)
+	fs := newFlags(e, "infer", "(--model CHECKPOINT | --bundle DIR) [--threshold T] [--batch N] [-o FILE] INPUT...", inferHelp)
 	fs.StringVar(&o.model, "model", "", "the model `CHECKPOINT` file (a train stage's checkpoint or best output)")
+	fs.StringVar(&o.bundle, "bundle", "", "predict with the offline bundle in `DIR` (model, threshold and drift check; default $"+bundle.EnvBundle+" without --model)")
+	fs.StringVar(&o.drift, "drift", "", "flag patches unlike the training data described by `FILE` (a bundle's drift.json)")
 	fs.Var(&o.threshold, "threshold", "add a label column: 1 when probability >= `T` (0..1), else 0")
 	fs.IntVar(&o.batch, "batch", 256, "predict `N` patches at a time (memory: N x 27 KiB)")
 	fs.StringVar(&o.out, "o", "", "write the CSV to `FILE` (replaced atomically: complete or untouched) instead of stdout")
@@ -69,9 +84,16 @@ func parseInferArgs(e *env, args []string) (*inferOptions, int) {
 	if err != nil {
 		return nil, exitUsage
 	}
+	if o.model == "" && o.bundle == "" {
+		o.bundle = os.Getenv(bundle.EnvBundle)
+	}
 	switch {
-	case o.model == "":
-		return nil, usageError(e.stderr, "infer needs --model CHECKPOINT")
+	case o.model != "" && o.bundle != "":
+		return nil, usageError(e.stderr, "infer takes --model CHECKPOINT or --bundle DIR, not both")
+	case o.model == "" && o.bundle == "":
+		return nil, usageError(e.stderr, "infer needs --model CHECKPOINT (or --bundle DIR)")
+	case o.bundle != "" && o.drift != "":
+		return nil, usageError(e.stderr, "--drift is for --model: a bundle brings its own drift statistics")
 	case len(pos) == 0:
 		return nil, usageError(e.stderr, "infer needs at least one INPUT (an _x.h5 file, a folder or PNG/TIFF patch files)")
 	case o.batch < 1 || o.batch > maxInferBatch:
@@ -89,7 +111,7 @@ func cmdInfer(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	start := time.Now()
-	m, err := predict.Load(o.model)
+	m, drift, err := o.predictor()
 	if err != nil {
 		return e.inferFail(err)
 	}
@@ -100,6 +122,11 @@ func cmdInfer(ctx context.Context, e *env, args []string) int {
 	}
 	defer predict.CloseAll(srcs)
 	copt := predict.CSVOptions{BatchSize: o.batch, Threshold: o.threshold.v, HasThreshold: o.threshold.set}
+	var checker *bundle.Checker
+	if drift != nil {
+		checker = bundle.NewChecker(drift)
+		copt.Flag, copt.FlagColumn = checker.Flag, "drift"
+	}
 	var rows int
 	write := func(w io.Writer) error {
 		var err error
@@ -122,6 +149,11 @@ func cmdInfer(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.inferFail(err)
 	}
+	if checker != nil {
+		if w := checker.Warning(); w != "" {
+			fmt.Fprintf(e.stderr, "pcamflow: infer: %s\n", w)
+		}
+	}
 	where := "stdout"
 	if o.out != "" {
 		where = o.out
@@ -129,6 +161,45 @@ func cmdInfer(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stderr, "pcamflow: infer: %d patches from %d input(s) to %s in %s\n", rows, len(o.inputs), where,
 		time.Since(start).Round(time.Millisecond))
 	return exitOK
+}
+
+// closingPredictor is a predictor with resources to release.
+type closingPredictor interface {
+	predict.Predictor
+	Close() error
+}
+
+// predictor loads the model of --model or --bundle; with a bundle it sets the threshold from the
+// bundle unless --threshold was given. It returns the drift statistics to check patches against
+// (nil: no drift check).
+func (o *inferOptions) predictor() (closingPredictor, *bundle.Drift, error) {
+	if o.bundle == "" {
+		var drift *bundle.Drift
+		if o.drift != "" {
+			d, err := bundle.ReadDrift(o.drift)
+			if err != nil {
+				return nil, nil, err
+			}
+			drift = d
+		}
+		m, err := predict.Load(o.model)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, drift, nil
+	}
+	b, err := bundle.Open(o.bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t := b.Meta.Threshold; t != nil && !o.threshold.set {
+		o.threshold.set, o.threshold.v = true, t.Value
+	}
+	ens, err := b.LoadModels()
+	if err != nil {
+		return nil, nil, err
+	}
+	return ens, b.Drift, nil
 }
 
 // inferFail prints an infer error and returns the failure exit code.

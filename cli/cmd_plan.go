@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,8 +57,11 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// printPlan renders a plan as a table with reasons.
+// printPlan renders a plan as a table with reasons, through one buffer (a plan may have 100,000
+// lines).
 func printPlan(e *env, name, file string, plan []runner.PlannedNode) {
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	defer out.Flush()
 	nodes, children := 0, 0
 	width := 0
 	for _, n := range plan {
@@ -69,7 +73,7 @@ func printPlan(e *env, name, file string, plan []runner.PlannedNode) {
 		nodes++
 		width = max(width, len(n.Node))
 	}
-	fmt.Fprintf(e.stdout, "pipeline %s (%s): %d node(s)\n\n", name, file, nodes)
+	fmt.Fprintf(out, "pipeline %s (%s): %d node(s)\n\n", name, file, nodes)
 	toRun := 0
 	for _, n := range plan {
 		label := string(n.State)
@@ -92,12 +96,12 @@ func printPlan(e *env, name, file string, plan []runner.PlannedNode) {
 		if len(n.Reasons) > 0 {
 			line += "  " + strings.Join(n.Reasons, "; ")
 		}
-		fmt.Fprintln(e.stdout, strings.TrimRight(line, " "))
+		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
-	fmt.Fprintf(e.stdout, "\n%d to run, %d cached", toRun, nodes-toRun)
-	fmt.Fprintln(e.stdout, " (cached* = outputs will be restored from the cache).")
+	fmt.Fprintf(out, "\n%d to run, %d cached", toRun, nodes-toRun)
+	fmt.Fprintln(out, " (cached* = outputs will be restored from the cache).")
 	if children > 0 {
-		fmt.Fprintf(e.stdout, "%d child node(s) of dynamic stages are listed under their parents as their last run left them.\n", children)
+		fmt.Fprintf(out, "%d child node(s) of dynamic stages are listed under their parents as their last run left them.\n", children)
 	}
 }
 

@@ -49,15 +49,20 @@ type runsEntry struct {
 	Kind            string                 `json:"kind"`
 	State           state.Node             `json:"state"`
 	Parent          string                 `json:"parent,omitempty"`
+	Label           string                 `json:"label,omitempty"`
 	Started         time.Time              `json:"started,omitzero"`
 	Finished        time.Time              `json:"finished,omitzero"`
 	DurationSeconds *float64               `json:"duration_seconds,omitempty"`
 	Epochs          int                    `json:"epochs,omitempty"`
 	FinalMetrics    map[string]metricValue `json:"final_metrics,omitempty"`
 	CachedFrom      int64                  `json:"cached_from,omitempty"`
-	hist            *metricHistory
-	params          json.RawMessage
-	duration        string
+	// Objective is, for a child, the final value of its parent's objective metric; for a parent,
+	// the best value of its children that were not pruned (of all of them when every one was).
+	Objective *metricValue `json:"objective,omitempty"`
+	hist      *metricHistory
+	params    json.RawMessage
+	rec       track.NodeRun
+	duration  string
 }
 
 // newEntry loads the metrics of n (of its producer when n is cached).
@@ -68,14 +73,15 @@ func newEntry(db *track.DB, n track.NodeRun) (runsEntry, error) {
 	}
 	en := runsEntry{ID: n.ID, RunID: n.RunID, Node: n.Node, Kind: n.Kind, State: n.State, Parent: n.Parent, Started: n.Started,
 		Finished: n.Finished, DurationSeconds: durationSeconds(n), Epochs: h.lastStep(), CachedFrom: from,
-		hist: h, params: n.Params, duration: nodeDuration(n)}
+		hist: h, params: n.Params, duration: nodeDuration(n), Label: paramsLabel(n), rec: n}
 	if !h.empty() {
 		en.FinalMetrics = h.finals()
 	}
 	return en, nil
 }
 
-// newEntries loads the metrics of every node run.
+// newEntries loads the metrics of every node run, and the objective of children and parents
+// (see objectives).
 func newEntries(db *track.DB, nodes []track.NodeRun) ([]runsEntry, error) {
 	out := make([]runsEntry, 0, len(nodes))
 	for _, n := range nodes {
@@ -84,6 +90,9 @@ func newEntries(db *track.DB, nodes []track.NodeRun) ([]runsEntry, error) {
 			return nil, err
 		}
 		out = append(out, en)
+	}
+	if err := objectives(db, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -148,11 +157,17 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 	if withRun {
 		header = append(header, "RUN")
 	}
-	header = append(header, "NODE", "STATE", "STARTED", "DURATION")
-	epochs, metrics := false, []string{}
+	header = append(header, "NODE")
+	epochs, metrics, labels, objective := false, []string{}, false, false
 	for _, en := range entries {
 		epochs = epochs || en.Epochs > 0
+		labels = labels || en.Label != ""
+		objective = objective || en.Objective != nil
 	}
+	if labels {
+		header = append(header, "TRIAL")
+	}
+	header = append(header, "STATE", "STARTED", "DURATION")
 	for _, m := range summaryMetrics(entries) {
 		for _, en := range entries {
 			if _, ok := en.FinalMetrics[m]; ok {
@@ -164,6 +179,9 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 	if epochs {
 		header = append(header, "EPOCHS")
 	}
+	if objective {
+		header = append(header, "OBJECTIVE")
+	}
 	t := newTextTable(append(header, metrics...)...)
 	for i := slices.Index(header, "DURATION"); i < len(t.header); i++ {
 		t.alignRight(i)
@@ -173,9 +191,19 @@ func writeEntries(w io.Writer, entries []runsEntry, withRun bool) {
 		if withRun {
 			row = append(row, en.RunID)
 		}
-		row = append(row, displayNode(en), entryState(en), fmtLocalTime(en.Started), en.duration)
+		row = append(row, displayNode(en))
+		if labels {
+			row = append(row, orDash(en.Label))
+		}
+		row = append(row, entryState(en), fmtLocalTime(en.Started), en.duration)
 		if epochs {
 			row = append(row, dashIfZero(en.Epochs))
+		}
+		if objective {
+			row = append(row, "-")
+			if en.Objective != nil {
+				row[len(row)-1] = metricCell(float64(*en.Objective))
+			}
 		}
 		for _, m := range metrics {
 			v, ok := en.FinalMetrics[m]

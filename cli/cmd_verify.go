@@ -100,5 +100,10 @@ func printTwins(e *env, twins []runner.Twin) {
 			}
 			fmt.Fprintln(e.stdout, line+"  "+match)
 		}
+		for _, name := range t.Differ {
+			if d := t.Differences[name]; d != "" {
+				fmt.Fprintf(e.stdout, "  %s: %s\n", name, d)
+			}
+		}
 	}
 }

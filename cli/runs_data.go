@@ -145,8 +145,10 @@ func resolveID(db *track.DB, arg string) (*track.NodeRun, *track.Run, []track.No
 }
 
 // producerOf returns the execution whose outputs a cached node run reused: the newest succeeded
-// run of the same node with the same cache key. It returns nil for a node run that is not cached
-// or whose producer is no longer recorded.
+// (or, for a child, pruned) run of the same node with the same cache key; for a child of a dynamic
+// stage without one, the newest such run of any node with its key (another parent's child, keyed
+// by the same configuration). It returns nil for a node run that is not cached or whose producer
+// is no longer recorded.
 func producerOf(db *track.DB, n track.NodeRun) (*track.NodeRun, error) {
 	if n.State != track.NodeCached || n.Key == "" {
 		return nil, nil
@@ -157,11 +159,14 @@ func producerOf(db *track.DB, n track.NodeRun) (*track.NodeRun, error) {
 	}
 	for i := range hist {
 		h := hist[i]
-		if h.ID != n.ID && h.Key == n.Key && h.State == track.NodeSucceeded {
+		if h.ID != n.ID && h.Key == n.Key && (h.State == track.NodeSucceeded || h.State == track.NodePruned) {
 			return &h, nil
 		}
 	}
-	return nil, nil
+	if n.Parent == "" {
+		return nil, nil
+	}
+	return db.KeyProducer(n.Key)
 }
 
 // metricRowsOf returns the metric rows of n; for a cached node run, those of its producer (whose

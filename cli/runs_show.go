@@ -75,6 +75,8 @@ type showNodeJSON struct {
 	Pipeline   string            `json:"pipeline"`
 	CachedFrom int64             `json:"cached_from,omitempty"`
 	Metrics    []track.MetricRow `json:"metrics"`
+	// Children are the node runs the node ran as children in the same run (a sweep's trials).
+	Children []runsEntry `json:"children,omitempty"`
 }
 
 // showNode prints one node run in full.
@@ -89,25 +91,61 @@ func (e *env) showNode(db *track.DB, n *track.NodeRun, sel string, asJSON bool) 
 		return e.runsFail(fmt.Errorf("node run %d: %w", n.ID, err))
 	}
 	pipeline := ""
-	if r, _, err := db.GetRun(n.RunID); err == nil {
+	var kids []track.NodeRun
+	if r, nodes, err := db.GetRun(n.RunID); err == nil {
 		pipeline = r.Pipeline
+		for _, c := range nodes {
+			if c.Parent == n.Node && n.Parent == "" {
+				kids = append(kids, c)
+			}
+		}
+	}
+	children, err := newEntries(db, kids)
+	if err != nil {
+		return e.runsFail(err)
 	}
 	if asJSON {
 		if rows == nil {
 			rows = []track.MetricRow{}
 		}
-		return e.runsJSON(showNodeJSON{NodeRun: n, Pipeline: pipeline, CachedFrom: from, Metrics: rows})
+		return e.runsJSON(showNodeJSON{NodeRun: n, Pipeline: pipeline, CachedFrom: from, Metrics: rows, Children: children})
 	}
 	writeNodeHeader(e.stdout, n, pipeline, from)
 	writeOutputs(e.stdout, n.Outputs)
 	writeParams(e.stdout, n.Params)
 	if h.empty() {
 		fmt.Fprintln(e.stdout, "\nmetrics: none logged")
-		return exitOK
+	} else {
+		fmt.Fprintf(e.stdout, "\nmetrics (%d epochs):\n", len(h.steps))
+		writeHistory(e.stdout, h, cols, summary)
 	}
-	fmt.Fprintf(e.stdout, "\nmetrics (%d epochs):\n", len(h.steps))
-	writeHistory(e.stdout, h, cols, summary)
+	if len(children) > 0 {
+		writeChildren(e.stdout, n, children)
+	}
 	return exitOK
+}
+
+// writeChildren lists the children a parent node ran (a sweep's trials), in the order they were
+// recorded, with their label, state (pruned when stopped early), epochs and objective.
+func writeChildren(w io.Writer, parent *track.NodeRun, children []runsEntry) {
+	what := ""
+	if spec, ok := objectiveOf(parent.Params); ok {
+		what = "; objective " + spec.Metric
+		if spec.Goal != "" {
+			what += ", " + spec.Goal
+		}
+	}
+	pruned := 0
+	for _, c := range children {
+		if c.State == track.NodePruned {
+			pruned++
+		}
+	}
+	fmt.Fprintf(w, "\nchildren (%d, %d pruned%s):\n", len(children), pruned, what)
+	for i := range children {
+		children[i].Parent = "" // not indented: they are the whole table
+	}
+	writeEntries(w, children, false)
 }
 
 // writeNodeHeader prints the facts of a node run, one per line.

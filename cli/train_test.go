@@ -105,6 +105,9 @@ command "flaky" {
 	if err == nil || !strings.Contains(string(v), "MISMATCH") {
 		t.Fatalf("verify must catch a non-deterministic node: %v\n%s", err, v)
 	}
+	if !regexp.MustCompile(`(?m)^  out/flaky\.txt: line 1: cached "\d+", twin "\d+"$`).Match(v) {
+		t.Errorf("verify does not say where the twin departs from the cached output:\n%s", v)
+	}
 }
 
 // readLogs concatenates the node logs of every run whose file name starts with prefix.

@@ -208,8 +208,8 @@ func (c *ckptReader) readBody(specs []tensorSpec) (*stagedState, error) {
 		return nil, ckptErr("implausible counters (epoch %d, steps %d, optimiser step %d)", cnt[0], cnt[1], cnt[2])
 	}
 	st.epoch, st.steps, st.optT, st.lr = int(cnt[0]), int64(cnt[1]), int64(cnt[2]), math.Float64frombits(cnt[3])
-	if !(st.lr > 0) || math.IsInf(st.lr, 0) {
-		return nil, ckptErr("learning rate %v is not positive and finite", st.lr)
+	if !(st.lr >= 0) || math.IsInf(st.lr, 0) { // 0 is the end of a cosine schedule with eta_min 0
+		return nil, ckptErr("learning rate %v is negative or not finite", st.lr)
 	}
 	if st.tensors, err = c.readTensors(specs); err != nil {
 		return nil, err

@@ -286,3 +286,30 @@ func TestLoadTrainerFileReadsInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointAtTheEndOfACosineScheduleLoads: cosine annealing with eta_min 0 reaches a learning
+// rate of 0 at epoch t_max; the checkpoint of that epoch must load (a run to a budget continues
+// from it), and a negative rate must still be refused.
+func TestCheckpointAtTheEndOfACosineScheduleLoads(t *testing.T) {
+	cfg := smallMLP()
+	cfg.Scheduler = SchedulerConfig{Name: "cosine", TMax: 1}
+	tr := mustNew(t, cfg)
+	trainSteps(t, tr, 0, 4) // one epoch: the rate is now 0
+	if tr.LearningRate() != 0 {
+		t.Fatalf("learning rate %v after t_max epochs, want 0", tr.LearningRate())
+	}
+	path := filepath.Join(t.TempDir(), "ckpt.bin")
+	if err := tr.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadTrainerFile(path)
+	if err != nil {
+		t.Fatalf("loading the checkpoint at the end of the cosine schedule: %v", err)
+	}
+	if !bytes.Equal(saveBytes(t, tr), saveBytes(t, back)) {
+		t.Fatal("save → load → save is not bit-identical")
+	}
+	if err := NewScheduler(cfg.Scheduler, 1e-3).SetState(SchedulerState{BaseLR: 1e-3, LR: -1e-3}); err == nil {
+		t.Fatal("a negative learning rate was accepted")
+	}
+}

@@ -129,10 +129,12 @@ func (s *Scheduler) State() SchedulerState {
 	return st
 }
 
-// SetState replaces the state, after checking it is plausible (finite positive rates, counts >= 0).
+// SetState replaces the state, after checking it is plausible (a finite positive base rate, a
+// finite current rate >= 0, counts >= 0). The current rate may be 0: cosine annealing with
+// eta_min 0 reaches it at epoch t_max, and a checkpoint of that epoch must load.
 func (s *Scheduler) SetState(st SchedulerState) error {
-	if !(st.LR > 0) || !(st.BaseLR > 0) || math.IsInf(st.LR, 0) || math.IsInf(st.BaseLR, 0) {
-		return fmt.Errorf("scheduler state: learning rates %v/%v must be positive and finite", st.BaseLR, st.LR)
+	if !(st.LR >= 0) || !(st.BaseLR > 0) || math.IsInf(st.LR, 0) || math.IsInf(st.BaseLR, 0) {
+		return fmt.Errorf("scheduler state: learning rates %v/%v must be finite, the base rate positive and the current one not negative", st.BaseLR, st.LR)
 	}
 	if st.Epoch < 0 || st.BadEpochs < 0 || st.CooldownLeft < 0 {
 		return fmt.Errorf("scheduler state: negative counter")

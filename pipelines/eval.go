@@ -7,20 +7,36 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // baseContext is the evaluation context without stages: var, local, pipeline and the functions.
 // It returns a fresh context each time (callers add stage kinds to Variables).
 func (p *Pipeline) baseContext() *hcl.EvalContext {
-	return &hcl.EvalContext{Functions: funcs, Variables: map[string]cty.Value{
+	if p.base != nil {
+		vars := make(map[string]cty.Value, len(p.base)+4)
+		for k, v := range p.base {
+			vars[k] = v
+		}
+		return &hcl.EvalContext{Functions: funcs, Variables: vars}
+	}
+	return &hcl.EvalContext{Functions: funcs, Variables: p.baseVariables()}
+}
+
+// freezeBase builds the var, local and pipeline objects once, when they are final (after the
+// variables, locals and pipeline block are decoded), so that evaluating each of many nodes does
+// not rebuild them.
+func (p *Pipeline) freezeBase() { p.base = p.baseVariables() }
+
+// baseVariables are the var, local and pipeline objects.
+func (p *Pipeline) baseVariables() map[string]cty.Value {
+	return map[string]cty.Value{
 		"var":   objectOrEmpty(p.Vars),
 		"local": objectOrEmpty(p.Locals),
 		"pipeline": cty.ObjectVal(map[string]cty.Value{
 			"name": cty.StringVal(p.Name),
 			"seed": cty.NumberIntVal(p.Seed),
 		}),
-	}}
+	}
 }
 
 func objectOrEmpty(m map[string]cty.Value) cty.Value {
@@ -65,7 +81,7 @@ func (p *Pipeline) EvalNode(n *Node, exposed map[string]cty.Value) (cty.Value, h
 	}
 	var diags hcl.Diagnostics
 	attrs := map[string]cty.Value{}
-	for _, spec := range s.Kind.Attrs() {
+	for _, spec := range s.attrSpecs() {
 		a, present := s.Attrs[spec.Name]
 		if !present {
 			v := spec.Default
@@ -104,22 +120,51 @@ func friendlyType(t cty.Type) string {
 // Params returns the canonical JSON of every attribute of an evaluated stage configuration that is
 // part of the cache key, by attribute name. It fails when a value is still unknown.
 func Params(s *Stage, cfg cty.Value) (map[string]string, error) {
-	out := map[string]string{}
-	for _, spec := range s.Kind.Attrs() {
+	out, _, err := keyParams(s, cfg, false)
+	return out, err
+}
+
+// KeyParams is Params for a node's key: known is false, with no error, when any attribute of cfg
+// (in the key or not) is not wholly known yet, so that the key must wait for upstream nodes. It
+// walks each value once where `cfg.IsWhollyKnown()` followed by Params walked it twice.
+func KeyParams(s *Stage, cfg cty.Value) (params map[string]string, known bool, err error) {
+	if !cfg.IsKnown() || cfg.IsNull() {
+		return nil, false, nil
+	}
+	return keyParams(s, cfg, true)
+}
+
+func keyParams(s *Stage, cfg cty.Value, all bool) (map[string]string, bool, error) {
+	specs := s.attrSpecs()
+	out := make(map[string]string, len(specs)+1)
+	buf := make([]byte, 0, 256)
+	for _, spec := range specs {
+		v := cfg.GetAttr(spec.Name)
 		if spec.NotInKey {
+			if all && !whollyKnown(v) {
+				return nil, false, nil
+			}
 			continue
 		}
-		v := cfg.GetAttr(spec.Name)
-		if !v.IsWhollyKnown() {
-			return nil, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
+		b, ok := appendJSON(buf[:0], v)
+		if ok {
+			buf = b
+			out[spec.Name] = string(b)
+			continue
 		}
-		b, err := ctyjson.Marshal(v, v.Type())
+		if !whollyKnown(v) {
+			if all {
+				return nil, false, nil
+			}
+			return nil, false, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
+		}
+		js, err := marshalParam(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
+			return nil, false, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
 		}
-		out[spec.Name] = string(b)
+		out[spec.Name] = string(js)
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // toInt64 converts a known whole number value to int64.

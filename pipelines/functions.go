@@ -11,13 +11,15 @@ import (
 )
 
 // Functions returns the functions available in pipeline expressions: go-cty's standard library
-// (string, collection, numeric, encoding and regex functions) plus HCL's try and can.
+// (string, collection, numeric, encoding and regex functions) plus HCL's try and can, and the
+// search-space functions of a sweep (space.go).
 func Functions() map[string]function.Function {
 	return map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"can":             tryfunc.CanFunc,
 		"ceil":            stdlib.CeilFunc,
 		"chomp":           stdlib.ChompFunc,
+		"choice":          choiceFunc,
 		"chunklist":       stdlib.ChunklistFunc,
 		"coalesce":        stdlib.CoalesceFunc,
 		"coalescelist":    stdlib.CoalesceListFunc,
@@ -33,6 +35,7 @@ func Functions() map[string]function.Function {
 		"formatdate":      stdlib.FormatDateFunc,
 		"formatlist":      stdlib.FormatListFunc,
 		"indent":          stdlib.IndentFunc,
+		"int_uniform":     intUniformFunc,
 		"index":           stdlib.IndexFunc,
 		"join":            stdlib.JoinFunc,
 		"jsondecode":      stdlib.JSONDecodeFunc,
@@ -40,6 +43,7 @@ func Functions() map[string]function.Function {
 		"keys":            stdlib.KeysFunc,
 		"length":          stdlib.LengthFunc,
 		"log":             stdlib.LogFunc,
+		"log_uniform":     logUniformFunc,
 		"lookup":          stdlib.LookupFunc,
 		"lower":           stdlib.LowerFunc,
 		"max":             stdlib.MaxFunc,
@@ -69,6 +73,7 @@ func Functions() map[string]function.Function {
 		"trimspace":       stdlib.TrimSpaceFunc,
 		"trimsuffix":      stdlib.TrimSuffixFunc,
 		"try":             tryfunc.TryFunc,
+		"uniform":         uniformFunc,
 		"upper":           stdlib.UpperFunc,
 		"values":          stdlib.ValuesFunc,
 		"zipmap":          stdlib.ZipmapFunc,

@@ -82,6 +82,7 @@ func Load(filename string, src []byte, reg *stages.Registry, opt Options) (*Pipe
 	diags = append(diags, p.decodeVariables(varBlocks, opt)...)
 	diags = append(diags, p.decodeLocals(localBlocks)...)
 	diags = append(diags, p.decodePipelineBlock(pipeBlock, filename)...)
+	p.freezeBase()
 	if slurmBlock != nil {
 		res, rdiags := decodeResources(slurmBlock.Body, p.baseContext())
 		p.Slurm = res
@@ -178,7 +179,7 @@ func invalidName(what, name string, r hcl.Range) *hcl.Diagnostic {
 func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics {
 	kind, _ := reg.Lookup(b.Type)
 	s := &Stage{Kind: kind, Name: b.Labels[0], Addr: b.Type + "." + b.Labels[0], DeclRange: b.DefRange,
-		Attrs: map[string]*hcl.Attribute{}}
+		Attrs: map[string]*hcl.Attribute{}, attrs: kind.Attrs()}
 	var diags hcl.Diagnostics
 	if !validName(s.Name) {
 		diags = diags.Append(invalidName("stage", s.Name, b.LabelRanges[0]))
@@ -200,6 +201,10 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 		default:
 			s.Attrs[name] = a
 		}
+	}
+	if sdiags := checkSpaceCalls(s); sdiags.HasErrors() {
+		diags = append(diags, sdiags...)
+		s.broken = true // evaluating it would only add a type error for the same call
 	}
 	if a, ok := content.Attributes["depends_on"]; ok {
 		deps, ddiags := p.decodeDependsOn(a)
@@ -292,7 +297,7 @@ func (p *Pipeline) check() hcl.Diagnostics {
 			}
 			nodeValues[n.Addr] = s.Kind.Expose(cfg, nil)
 			if len(s.Refs) == 0 && !pdiags.HasErrors() {
-				n.staticCfg, n.staticTask = cfg, task
+				n.staticCfg, n.staticTask, n.staticExposed = cfg, task, nodeValues[n.Addr]
 			}
 		}
 		exposed[s.Addr] = StageValue(s, nodeValues)

@@ -33,15 +33,22 @@ type Node struct {
 	// example partition = each.value); nil means the stage's (Stage.Resources).
 	Resources *Resources
 
-	staticCfg  cty.Value
-	staticTask *stages.Task
-	index      int
+	staticCfg     cty.Value
+	staticTask    *stages.Task
+	staticExposed cty.Value
+	index         int
 }
 
 // Static returns the configuration and task evaluated while loading, for nodes whose configuration
 // does not refer to other stages; ok is false otherwise.
 func (n *Node) Static() (cfg cty.Value, task *stages.Task, ok bool) {
 	return n.staticCfg, n.staticTask, n.staticTask != nil
+}
+
+// StaticExposed returns what the node exposes before it runs (Kind.Expose of its static
+// configuration without outputs), computed while loading; ok is false when Static is not ok.
+func (n *Node) StaticExposed() (v cty.Value, ok bool) {
+	return n.staticExposed, n.staticTask != nil && n.staticExposed != cty.NilVal
 }
 
 // Node returns the node with the given address.
@@ -228,7 +235,7 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 		seen[key] = true
 		items = append(items, forEachItem{key: key, value: e})
 	}
-	sort.SliceStable(items, func(i, j int) bool { return naturalLess(items[i].key, items[j].key) })
+	sortItems(items)
 	return items, nil
 }
 
@@ -240,14 +247,34 @@ func attrName(step hcl.Traverser) string {
 	return ""
 }
 
-// naturalLess orders numeric keys numerically and other keys lexically.
-func naturalLess(a, b string) bool {
-	fa, ea := strconv.ParseFloat(a, 64)
-	fb, eb := strconv.ParseFloat(b, 64)
-	if ea == nil && eb == nil {
-		return fa < fb
+// sortItems sorts for_each items by key: numeric keys numerically, other keys lexically (a number
+// against a string compares lexically), parsing each key once. The sort is stable.
+func sortItems(items []forEachItem) {
+	type sortKey struct {
+		f  float64
+		ok bool
 	}
-	return a < b
+	keys := make([]sortKey, len(items))
+	for i, it := range items {
+		f, err := strconv.ParseFloat(it.key, 64)
+		keys[i] = sortKey{f, err == nil}
+	}
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ka, kb := keys[idx[a]], keys[idx[b]]
+		if ka.ok && kb.ok {
+			return ka.f < kb.f
+		}
+		return items[idx[a]].key < items[idx[b]].key
+	})
+	sorted := make([]forEachItem, len(items))
+	for i, j := range idx {
+		sorted[i] = items[j]
+	}
+	copy(items, sorted)
 }
 
 // StageValue combines the exposed values of a stage's nodes into the value other stages see:

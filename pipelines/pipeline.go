@@ -5,6 +5,9 @@
 package pipelines
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -39,6 +42,7 @@ type Pipeline struct {
 	byAddr     map[string]*Stage
 	nodeByAddr map[string]*Node
 	registry   *stages.Registry
+	base       map[string]cty.Value // var, local and pipeline once decoded (see freezeBase)
 }
 
 // Stage is one declared stage block.
@@ -70,6 +74,16 @@ type Stage struct {
 	resourcesBlock *hcl.Block
 	forEach        hcl.Expression // nil without for_each
 	broken         bool           // its block or references had errors: not evaluated by check
+	attrs          []stages.Attr  // Kind.Attrs(), asked once
+}
+
+// attrSpecs returns the kind's attributes, computed once per stage (a kind may build them anew on
+// every call, which costs as much as evaluating a small node).
+func (s *Stage) attrSpecs() []stages.Attr {
+	if s.attrs == nil {
+		return s.Kind.Attrs()
+	}
+	return s.attrs
 }
 
 // ForEach reports whether the stage is instantiated per for_each element.
@@ -105,7 +119,21 @@ func (p *Pipeline) Downstream(addr string) []string {
 
 // AttrRange returns a RangeFunc for s: the range of the named attribute's expression, or the block
 // header when the attribute is absent.
+//
+// A name of the form attr["key"] asks for the item with that key of an object written in place as
+// the attribute's value (a sweep's space = { "optimizer.learning_rate" = ... }); it falls back to
+// the attribute's range when the value is not such an object.
 func (s *Stage) AttrRange(name string) *hcl.Range {
+	if attr, rest, ok := strings.Cut(name, "["); ok && strings.HasSuffix(rest, "]") {
+		if a, ok := s.Attrs[attr]; ok {
+			if key, err := strconv.Unquote(strings.TrimSuffix(rest, "]")); err == nil {
+				if r := itemRange(a.Expr, key); r != nil {
+					return r
+				}
+			}
+		}
+		name = attr
+	}
 	if a, ok := s.Attrs[name]; ok {
 		r := a.Expr.Range()
 		return &r

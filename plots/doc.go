@@ -7,7 +7,8 @@
 // AddBand or AddMeanBand (mean ± std over seeds), AddHLine (reference levels), AddBars or AddHBars
 // (grouped bars with value labels); call LogX or LogY first for a log axis (non-positive values are
 // left out, never drawn as garbage). Save or PNG renders it with the legend beside the data, never
-// over it; GridPNG and SaveGrid render small multiples with one shared legend. Tests check
+// over it; GridPNG and SaveGrid render small multiples with one shared legend. SweepObjectivePNG,
+// SweepParamsPNG and SweepCurvesPNG draw the three pictures of a hyperparameter sweep. Tests check
 // pictures by their data, not pixels: Ranges gives the axis ranges the data set, LegendNames the
 // legend entries, Texts every string drawn.
 //

@@ -91,11 +91,10 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 			n.waitingOn = append(n.waitingOn, u)
 		}
 	}
-	if !cfg.IsWhollyKnown() {
-		return n, nil
-	}
-	params, err := pipelines.Params(s, cfg)
-	if err != nil {
+	params, known, err := pipelines.KeyParams(s, cfg)
+	if err != nil || !known {
+		// Not known until upstream nodes run (an error is only a value that cannot be encoded,
+		// which, as before, leaves the key unknown).
 		return n, nil
 	}
 	if node.Key != "" {
@@ -131,11 +130,10 @@ func (r *Runner) prepare(node *pipelines.Node, exposed map[string]cty.Value, rec
 // components returns the kind, version, seed and parameter components of a node's key.
 func (r *Runner) components(n *prepared, params map[string]string) map[string]string {
 	n.params = params
-	comp := map[string]string{
-		"kind":    n.stage.Kind.Name(),
-		"version": n.stage.Kind.Version(),
-		"seed":    strconv.FormatInt(n.seed, 10),
-	}
+	comp := make(map[string]string, len(params)+8)
+	comp["kind"] = n.stage.Kind.Name()
+	comp["version"] = n.stage.Kind.Version()
+	comp["seed"] = strconv.FormatInt(n.seed, 10)
 	for name, js := range params {
 		comp["param."+name] = js
 	}
@@ -160,17 +158,29 @@ func depComponents(p *pipelines.Pipeline, s *pipelines.Stage, records map[string
 
 // keyOf hashes the sorted components.
 func keyOf(comp map[string]string) string {
-	h := sha256.New()
-	h.Write([]byte(keyFormat + "\n"))
 	keys := make([]string, 0, len(comp))
-	for k := range comp {
+	size := len(keyFormat) + 1
+	for k, v := range comp {
 		keys = append(keys, k)
+		size += len(k) + len(v) + 24
 	}
 	sort.Strings(keys)
+	// One buffer hashed at once: "LEN:NAME=LEN:VALUE\n" per component, as fmt wrote them.
+	b := make([]byte, 0, size)
+	b = append(b, keyFormat+"\n"...)
 	for _, k := range keys {
-		fmt.Fprintf(h, "%d:%s=%d:%s\n", len(k), k, len(comp[k]), comp[k])
+		v := comp[k]
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, ':')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+		b = append(b, '\n')
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // outputsDigest summarises the output digests of a record.
@@ -227,9 +237,7 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 	}
 	for _, p := range n.task.Optional {
 		rel := filepath.Clean(p)
-		r.touch(r.abs(rel))
-		fi, err := os.Stat(filepath.Join(r.project, rel))
-		if err != nil || !fi.Mode().IsRegular() {
+		if !r.isScript(rel) {
 			continue
 		}
 		d, err := r.digestInput(rel, owners, records)
@@ -239,6 +247,26 @@ func (r *Runner) hashInputs(n *prepared, records map[string]*cache.Record, comp 
 		comp["script:"+rel] = d
 	}
 	return nil
+}
+
+// isScript reports whether the optional script path rel is a regular file of the project, and
+// records the path for the fast path. While planning, the answer for a path is kept.
+func (r *Runner) isScript(rel string) bool {
+	r.mu.Lock()
+	known, seen := r.scripts[rel]
+	r.mu.Unlock()
+	if seen {
+		return known
+	}
+	r.touch(r.abs(rel))
+	fi, err := os.Stat(filepath.Join(r.project, rel))
+	regular := err == nil && fi.Mode().IsRegular()
+	r.mu.Lock()
+	if r.scripts != nil {
+		r.scripts[rel] = regular
+	}
+	r.mu.Unlock()
+	return regular
 }
 
 // upstreamOutputs maps project-relative output paths of s's direct upstream stages to the stage

@@ -249,7 +249,7 @@ func (r *Runner) publish(n *prepared, name string, decl stages.Output, produced 
 
 // paramsJSON is the resolved configuration as JSON, for the run record, with the node's seed and
 // instance key added ("seed", "instance") so that seed instances of one stage can be told apart,
-// and a child's budget ("budget").
+// and a child's budget and label ("budget", "label").
 func paramsJSON(n *prepared) json.RawMessage {
 	if n.cfg == cty.NilVal {
 		return nil
@@ -268,6 +268,9 @@ func paramsJSON(n *prepared) json.RawMessage {
 	}
 	if n.budget > 0 {
 		m["budget"], _ = json.Marshal(n.budget)
+	}
+	if n.label != "" {
+		m["label"], _ = json.Marshal(n.label) // a child's label (ChildSpec.Label), for `runs`
 	}
 	out, err := json.Marshal(m)
 	if err != nil {

@@ -39,8 +39,17 @@ type planner struct {
 // Plan says, for every selected node in execution order, whether it is cached or will run, and why.
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
-	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}}
-	w := &walk{nodes: r.selected(), limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
+	nodes := r.selected()
+	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, len(nodes))}
+	r.mu.Lock()
+	r.scripts = map[string]bool{}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.scripts = nil
+		r.mu.Unlock()
+	}()
+	w := &walk{nodes: nodes, limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
 	if err := w.run(ctx); err != nil {
 		return nil, err
 	}
@@ -66,7 +75,7 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 	switch {
 	case n.key == "":
 		pn.State = state.Planned
-		pn.Reasons = []string{"inputs from " + joinAddrs(n.waitingOn) + " will be recomputed first"}
+		pn.Reasons = []string{waitingReason(n.waitingOn)}
 		if isSpawner(node) {
 			prev = r.previous(node.Addr)
 		}
@@ -99,7 +108,11 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 		}
 	}
 	if pn.State == state.Planned {
-		pl.exposed.set(node, s.Kind.Expose(n.cfg, nil))
+		if v, ok := node.StaticExposed(); ok && !node.Aggregate {
+			pl.exposed.set(node, v)
+		} else {
+			pl.exposed.set(node, s.Kind.Expose(n.cfg, nil))
+		}
 	}
 	pl.plan = append(pl.plan, pn)
 	if isSpawner(node) {
@@ -138,11 +151,16 @@ func (r *Runner) needsRestore(rec *cache.Record) bool {
 	return false
 }
 
-func joinAddrs(a []string) string {
-	if len(a) == 0 {
-		return "upstream stages"
+// waitingReason says which upstream nodes will run before a node's key is known: each of them
+// when they are few, else how many with the first few named.
+func waitingReason(a []string) string {
+	switch {
+	case len(a) == 0:
+		return "inputs from upstream stages will be recomputed first"
+	case len(a) <= maxListed:
+		return "inputs from " + strings.Join(a, ", ") + " will be recomputed first"
 	}
-	return strings.Join(a, ", ")
+	return "inputs from " + thousands(len(a)) + " upstream nodes will be recomputed first (" + listSome(a[:listedInSummary], len(a)) + ")"
 }
 
 // exposures tracks the exposed value of every finished node and combines them per stage.
@@ -152,7 +170,7 @@ type exposures struct {
 }
 
 func newExposures(p *pipelines.Pipeline) *exposures {
-	return &exposures{p: p, nodes: map[string]cty.Value{}}
+	return &exposures{p: p, nodes: make(map[string]cty.Value, len(p.Nodes))}
 }
 
 // set records a node's exposed value.

@@ -71,7 +71,11 @@ type Runner struct {
 	tasks   map[string]*stages.Task // prepared tasks by node address
 	touched map[string]statID       // paths the run's keys and outputs depend on (fast path)
 	fastOff bool                    // something the fast path cannot vouch for was used
-	gcOnce  sync.Once               // applies Options.GCPercent before the first execution
+	// scripts memoises, while planning only, whether an optional script path is a regular file:
+	// a plan executes nothing, so the answer cannot change, and 100,000 nodes of one stage name
+	// the same program.
+	scripts map[string]bool
+	gcOnce  sync.Once // applies Options.GCPercent before the first execution
 }
 
 // New returns a runner. project is the absolute project root; db may be nil for planning.
@@ -89,7 +93,7 @@ func New(p *pipelines.Pipeline, store Store, db Tracker, project string, opt Opt
 	if err != nil {
 		return nil, fmt.Errorf("resolving the project directory: %w", err)
 	}
-	r := &Runner{p: p, store: store, db: noTracker(db), project: abs, opt: opt, tasks: map[string]*stages.Task{}}
+	r := &Runner{p: p, store: store, db: noTracker(db), project: abs, opt: opt, tasks: make(map[string]*stages.Task, len(p.Nodes))}
 	for _, a := range append(append([]string{}, opt.Targets...), opt.Force...) {
 		if _, ok := p.Stage(a); ok {
 			continue

@@ -22,6 +22,9 @@ type Twin struct {
 	Match bool `json:"match"`
 	// Differ lists the outputs whose content differs.
 	Differ []string `json:"differ,omitempty"`
+	// Differences describes, per differing output that is a small regular file, where the twin
+	// first departs from the cached version (a line of a text file, a byte offset otherwise).
+	Differences map[string]string `json:"differences,omitempty"`
 	// Measured lists the outputs the kind declares as measurements (stages.Measured): they are not
 	// compared.
 	Measured []string `json:"measured,omitempty"`
@@ -87,6 +90,12 @@ func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID str
 		if err != nil || a.Digest != rec.Outputs[name].Digest || a.Type != rec.Outputs[name].Type {
 			tw.Match = false
 			tw.Differ = append(tw.Differ, name)
+			if d := r.describeDifference(rec.Outputs[name], env.OutputPaths[name]); d != "" {
+				if tw.Differences == nil {
+					tw.Differences = map[string]string{}
+				}
+				tw.Differences[name] = d
+			}
 		}
 	}
 	summarizer, summarizes := node.Stage.Kind.(stages.Summarizer)

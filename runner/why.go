@@ -3,16 +3,19 @@ package runner
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // why explains, change by change, how the components of a key differ from the previous run's.
-// prev is nil when the stage never ran in this workspace.
+// prev is nil when the stage never ran in this workspace. Changes of one sort that are many (the
+// outputs of 100,000 upstream nodes, the content of 100,000 inputs) are summarised in one line
+// that counts them and names the first few, so that a reason stays readable and short.
 func why(prev, cur map[string]string) []string {
 	if prev == nil {
 		return []string{"no earlier run"}
 	}
-	names := map[string]bool{}
+	names := make(map[string]bool, len(prev)+len(cur))
 	for k := range prev {
 		names[k] = true
 	}
@@ -24,19 +27,129 @@ func why(prev, cur map[string]string) []string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var out []string
+	type change struct{ group, subject, line string }
+	var changes []change
+	count := map[string]int{}
 	for _, k := range keys {
 		old, hadOld := prev[k]
 		now, hasNow := cur[k]
 		if hadOld && hasNow && old == now {
 			continue
 		}
-		out = append(out, describe(k, old, now, hadOld, hasNow))
+		g, subject := groupOf(k, hadOld, hasNow)
+		if g != "" {
+			count[g]++
+		}
+		changes = append(changes, change{group: g, subject: subject})
+		if g == "" || count[g] <= maxListed {
+			changes[len(changes)-1].line = describe(k, old, now, hadOld, hasNow)
+		}
 	}
-	if len(out) == 0 {
-		out = append(out, "cache entry missing")
+	if len(changes) == 0 {
+		return []string{"cache entry missing"}
+	}
+	var out []string
+	done := map[string]bool{}
+	for _, c := range changes {
+		if c.group == "" || count[c.group] <= maxListed {
+			out = append(out, c.line)
+			continue
+		}
+		if done[c.group] {
+			continue
+		}
+		done[c.group] = true
+		var first []string
+		for _, d := range changes {
+			if d.group == c.group {
+				if first = append(first, d.subject); len(first) == listedInSummary {
+					break
+				}
+			}
+		}
+		out = append(out, summarize(c.group, count[c.group], countPrefix(cur, c.group), first))
 	}
 	return out
+}
+
+// maxListed is how many changes of one sort a reason lists one by one; more are summarised.
+const maxListed = 5
+
+// listedInSummary is how many changes a summary names.
+const listedInSummary = 3
+
+// groupOf returns the sort of change of a component that can be numerous (upstream outputs,
+// inputs, scripts) and what it names, or "" for the others (parameters, version, seed), which
+// are few and always listed.
+func groupOf(k string, hadOld, hasNow bool) (group, subject string) {
+	kind, name, _ := strings.Cut(k, ":")
+	if kind != "dep" && kind != "input" && kind != "script" && kind != "part" {
+		return "", ""
+	}
+	switch {
+	case !hadOld:
+		return kind + "+", name
+	case !hasNow:
+		return kind + "-", name
+	}
+	return kind, name
+}
+
+// countPrefix counts the components of cur of a group's kind ("dep" for "dep+"), for "N of M".
+func countPrefix(cur map[string]string, group string) int {
+	prefix := strings.TrimRight(group, "+-") + ":"
+	n := 0
+	for k := range cur {
+		if strings.HasPrefix(k, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// summarize renders n changes of one group, naming the first ones.
+func summarize(group string, n, of int, first []string) string {
+	what := map[string]string{
+		"dep": "outputs changed", "dep+": "outputs now read", "dep-": "outputs no longer read",
+		"input": "inputs whose content changed", "input+": "new inputs", "input-": "inputs no longer read",
+		"script": "scripts whose content changed", "script+": "new scripts", "script-": "scripts no longer read",
+		"part": "seed nodes whose outputs changed", "part+": "new seed nodes", "part-": "seed nodes no longer read",
+	}[group]
+	subject := "upstream nodes"
+	switch strings.TrimRight(group, "+-") {
+	case "input":
+		subject = "inputs"
+	case "script":
+		subject = "scripts"
+	case "part":
+		subject = "seed nodes"
+	}
+	count := thousands(n)
+	if group == "dep" || group == "input" || group == "script" || group == "part" {
+		count += " of " + thousands(of)
+	}
+	return fmt.Sprintf("%s: %s %s (%s)", what, count, subject, listSome(first, n))
+}
+
+// listSome names the first of n items: "a, b, c and 99,997 more".
+func listSome(first []string, n int) string {
+	s := strings.Join(first, ", ")
+	if n > len(first) {
+		s += " and " + thousands(n-len(first)) + " more"
+	}
+	return s
+}
+
+// thousands formats n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // describe renders one changed component.

@@ -21,3 +21,23 @@ func (db *DB) Producer(n NodeRun) (*NodeRun, error) {
 	}
 	return &nodes[0], nil
 }
+
+// KeyProducer returns the newest execution of any node with this cache key whose outputs were
+// published: succeeded, or pruned (a child stopped early after it succeeded). A child of a dynamic
+// stage (a sweep's trial) is keyed by its configuration, not its parent, so a cache hit of one
+// parent's child may have been produced by another parent's child at another address. It returns
+// nil when no such execution is recorded.
+func (db *DB) KeyProducer(key string) (*NodeRun, error) {
+	if key == "" {
+		return nil, nil
+	}
+	nodes, err := db.queryNodes(`SELECT `+nodeColumns+` FROM node_runs WHERE key = ? AND state IN (?, ?)
+		ORDER BY id DESC LIMIT 1`, key, NodeSucceeded, NodePruned)
+	if err != nil {
+		return nil, fmt.Errorf("track: producer of key %s: %w", key, err)
+	}
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	return &nodes[0], nil
+}

@@ -30,7 +30,8 @@ func All() []stages.Kind { return []stages.Kind{Fanout{}, Counter{}, Seeded{}} }
 // Fanout is the "fanout" test kind. Its node asks Env.Children to run `count` children of the stage
 // named by `base`, in `batches` Run calls, at most `parallel` at once, and writes one line per child
 // (address, state, output digests) to its digests.txt output. A command base gets CHILD=i in its env
-// and outputs ["out/<name>-child-i.txt"]; any other base gets tag = "i". With `budgets`, child i runs
+// and outputs ["out/<name>-child-i.txt"]; a base with a tag attribute gets tag = "i"; any other base
+// (train) gives every child the base configuration unchanged. With `budgets`, child i runs
 // to budgets[i]; with `prune`, every odd child is pruned after it ran.
 type Fanout struct{}
 
@@ -60,6 +61,8 @@ func (Fanout) Attrs() []stages.Attr {
 		{Name: "prune", Type: cty.Bool, Default: cty.False, Doc: "Prune every odd child after it ran."},
 		{Name: "seed_offset", Type: cty.Number, Default: cty.NumberIntVal(0), Doc: "Added to the pipeline seed for every child."},
 		{Name: "concurrent", Type: cty.Bool, Default: cty.False, Doc: "Make every Run call twice, all calls at once (the same children proposed concurrently)."},
+		{Name: "objective", Type: cty.DynamicPseudoType, Default: cty.NullVal(cty.DynamicPseudoType),
+			Doc: `{ metric = "score", goal = "maximize" } like a sweep's: recorded only, so that ` + "`runs`" + ` shows the children's objective.`},
 	}
 }
 
@@ -245,7 +248,7 @@ func childConfig(base cty.Value, baseAddr, name string, i int) (cty.Value, error
 		return cty.ObjectVal(attrs), nil
 	}
 	if _, ok := attrs["tag"]; !ok {
-		return cty.NilVal, fmt.Errorf("base %s is neither a command nor has a tag attribute", baseAddr)
+		return base, nil // any other kind (train, say): every child is the base configuration
 	}
 	attrs["tag"] = cty.StringVal(strconv.Itoa(i))
 	return cty.ObjectVal(attrs), nil
@@ -283,7 +286,8 @@ func intAttr(cfg cty.Value, name string) (int, bool) {
 // Counter is the "counter" test kind: a Budgeted kind whose node "trains" `epochs` epochs (or
 // Env.Budget when set), one line "TAG epoch N" per epoch appended to the project file `log`,
 // keeping its progress in the resume folder so that a larger budget continues where a smaller one
-// stopped. Its output result.txt says how many epochs the node ran in total.
+// stopped, and logging the metric "score" per epoch (Env.Metrics; see score). Its output
+// result.txt says how many epochs the node ran in total.
 type Counter struct{}
 
 var (
@@ -355,12 +359,22 @@ func (Counter) Execute(_ context.Context, env *stages.Env) error {
 		}
 		fmt.Fprintf(f, "%s epoch %d\n", tag, st.Epochs)
 		f.Close()
+		if env.Metrics != nil {
+			env.Metrics(st.Epochs, map[string]float64{"score": score(tag, st.Epochs)})
+		}
 		b, _ := json.Marshal(st)
 		if err := os.WriteFile(statePath, b, 0o644); err != nil {
 			return err
 		}
 	}
 	return os.WriteFile(env.OutputPaths["result.txt"], []byte(fmt.Sprintf("%s epochs=%d\n", tag, target)), 0o644)
+}
+
+// score is the metric "score" a counter node logs after each epoch: the tag's number (0 for a tag
+// that is not a number) divided by 10, plus the epoch divided by 100 (child 2 at epoch 3: 0.23).
+func score(tag string, epoch int) float64 {
+	n, _ := strconv.Atoi(tag)
+	return float64(n)/10 + float64(epoch)/100
 }
 
 // Fixture implements stages.Fixtured.

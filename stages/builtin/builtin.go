@@ -8,6 +8,7 @@ import (
 	"github.com/pcamflow/pcamflow/stages/dataaudit"
 	"github.com/pcamflow/pcamflow/stages/dataset"
 	"github.com/pcamflow/pcamflow/stages/evaluate"
+	"github.com/pcamflow/pcamflow/stages/sweep"
 	"github.com/pcamflow/pcamflow/stages/threshold"
 	"github.com/pcamflow/pcamflow/stages/train"
 )
@@ -22,6 +23,7 @@ func Kinds() []stages.Kind {
 		train.New(),
 		threshold.New(),
 		evaluate.New(),
+		sweep.New(),
 		benchmark.New(),
 	}
 }

@@ -270,7 +270,7 @@ func (s *suite) run(t *testing.T) {
 	}
 	for _, tw := range twins {
 		if !tw.Match {
-			t.Errorf("the twin run of %s is not bit-identical: %v differ (declare measurement outputs with stages.Measured)", tw.Node, tw.Differ)
+			t.Errorf("the twin run of %s is not bit-identical: %v differ %v (declare measurement outputs with stages.Measured)", tw.Node, tw.Differ, tw.Differences)
 		}
 	}
 }

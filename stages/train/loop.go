@@ -48,6 +48,12 @@ type loop struct {
 	view dataset.View
 	t    *model.Trainer
 	st   state
+	// target is the last epoch this execution trains: the configured epochs, or fewer when the
+	// node runs to a budget (Env.Budget).
+	target int
+	// dir holds the resume checkpoints: Env.ResumeDir, or a private folder when the shared one
+	// holds a later epoch than the budget (see start).
+	dir string
 }
 
 // threads is the node's kernel thread budget (Env.Threads; the process setting when it is unset).
@@ -58,8 +64,8 @@ func (l *loop) threads() int {
 	return model.BLASInfo().Threads
 }
 
-func (l *loop) last() string { return filepath.Join(l.env.ResumeDir, "last.ckpt") }
-func (l *loop) best() string { return filepath.Join(l.env.ResumeDir, "best.ckpt") }
+func (l *loop) last() string { return filepath.Join(l.dir, "last.ckpt") }
+func (l *loop) best() string { return filepath.Join(l.dir, "best.ckpt") }
 
 // run trains until the last epoch or early stopping, then writes the outputs.
 func (l *loop) run(ctx context.Context) error {
@@ -70,8 +76,21 @@ func (l *loop) run(ctx context.Context) error {
 		fmt.Fprintf(l.env.Log, "note: threads = %d is ignored: the kernel thread count is shared by every node of the run (%d); set it with `pcamflow run --threads N`\n",
 			l.opt.Threads, l.env.Threads)
 	}
+	l.target = l.opt.Epochs
+	if l.env.Budget > 0 && l.env.Budget < l.target {
+		l.target = l.env.Budget
+	}
+	unlock, err := lockResume(ctx, l.env.ResumeDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := l.start(); err != nil {
 		return err
+	}
+	if l.env.Budget > 0 {
+		fmt.Fprintf(l.env.Log, "budget: %d of %d epochs (training stops after epoch %d; a larger budget continues from it)\n",
+			l.env.Budget, l.opt.Epochs, l.target)
 	}
 	train, err := openData(l.view, pcam.Train, l.opt.Limit)
 	if err != nil {
@@ -92,7 +111,7 @@ func (l *loop) run(ctx context.Context) error {
 	if info.Warning != "" {
 		fmt.Fprintf(l.env.Log, "warning: %s\n", info.Warning)
 	}
-	for !l.st.Stopped && l.t.Epoch() < l.opt.Epochs {
+	for !l.st.Stopped && l.t.Epoch() < l.target {
 		if err := l.epoch(ctx, train, valid); err != nil {
 			return err
 		}
@@ -100,14 +119,29 @@ func (l *loop) run(ctx context.Context) error {
 	return l.finish(info)
 }
 
-// start builds the trainer, or resumes it from the last complete epoch of an interrupted run.
+// start builds the trainer, or resumes it from the last complete epoch of an interrupted run or of
+// a run to a smaller budget of the same configuration (they share the resume folder). When the
+// folder holds a later epoch than this node's budget (a larger budget ran first), the node trains
+// from the start in a private folder and leaves the shared one to the larger budgets.
 func (l *loop) start() error {
-	if err := os.MkdirAll(l.env.ResumeDir, 0o755); err != nil {
+	l.dir = l.env.ResumeDir
+	if err := os.MkdirAll(l.dir, 0o755); err != nil {
 		return err
 	}
 	if t, err := model.LoadTrainerFile(l.last()); err == nil {
-		if err := json.Unmarshal(t.Meta(), &l.st); err == nil {
-			l.t = t
+		var st state
+		switch err := json.Unmarshal(t.Meta(), &st); {
+		case err != nil:
+			fmt.Fprintf(l.env.Log, "note: ignoring the unusable resume checkpoint: %v\n", err)
+		case t.Epoch() > l.target:
+			fmt.Fprintf(l.env.Log, "the resume checkpoint is at epoch %d, past the budget of %d epochs: training from the start\n",
+				t.Epoch(), l.target)
+			l.dir = filepath.Join(l.env.ScratchDir, "budget-resume")
+			if err := os.MkdirAll(l.dir, 0o755); err != nil {
+				return err
+			}
+		default:
+			l.t, l.st = t, st
 			fmt.Fprintf(l.env.Log, "resuming from epoch %d (checkpoint %s)\n", t.Epoch(), l.last())
 			return nil
 		}

@@ -128,3 +128,12 @@ func (Kind) Execute(ctx context.Context, env *stages.Env) error {
 	}
 	return writeSeedPlots(env.OutputPaths[outHistory], env.OutputPaths[PlotsOutput], opt.Beta)
 }
+
+// SupportsBudget implements stages.Budgeted: every training node can stop after a number of epochs
+// (Env.Budget) and a later node of the same configuration with a larger budget continues from its
+// last epoch checkpoint, so that budget 1 and then 3 gives the outputs of a straight run of 3.
+// The outputs at a budget are those of the epochs run so far: the checkpoint of the last one, the
+// best checkpoint among them, their history and a metrics.json whose epochs says how many ran.
+func (Kind) SupportsBudget(cfg cty.Value) bool { return true }
+
+var _ stages.Budgeted = Kind{}
