@@ -191,4 +191,31 @@ echo "$out"
 	if fi, err := os.Stat(filepath.Join(ws, "scaling.png")); err != nil || fi.Size() == 0 {
 		t.Errorf("scaling.png: %v", err)
 	}
+
+	// run --force re-measures on Slurm too: new jobs, and the table names them
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runIn(t, dir, env, "run", "-target", "benchmark.table", "--force", "benchmark.inference")
+	if err != nil {
+		t.Fatalf("run --force: %v\n%s", err, out)
+	}
+	if strings.Count(out, "forced with --force") != 2 || !strings.Contains(out, "ran      benchmark.table") {
+		t.Errorf("run --force benchmark.inference did not re-measure both partitions:\n%s", out)
+	}
+	data, err = os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err = os.ReadFile(filepath.Join(ws, "table.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.Fields(l)
+		id := strings.SplitN(f[1], ";", 2)[0] + "_0"
+		if id == submitted[f[0]] || !strings.Contains(string(table), "| "+f[0]+" | ") || !strings.Contains(string(table), " | "+id+" |") {
+			t.Errorf("after --force, partition %s was submitted as %s (before: %s); table.md:\n%s", f[0], id, submitted[f[0]], table)
+		}
+	}
 }

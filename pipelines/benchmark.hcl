@@ -24,6 +24,12 @@ variable "torch_env" {
   description = "Put before PyTorch's command line, e.g. [\"env\", \"OMP_WAIT_POLICY=PASSIVE\"] (no spin-waiting threads on a loaded machine)."
 }
 
+variable "cpus" {
+  type        = number
+  default     = 2
+  description = "CPUs of each benchmark job. On the one-node local cluster 2 is the whole node, so the two partitions' jobs run one after the other instead of sharing the cores."
+}
+
 variable "batch_sizes" {
   type    = list(number)
   default = [1, 8, 32, 128]
@@ -75,10 +81,10 @@ benchmark "inference" {
   partition   = each.value
 
   resources {
-    executor   = "slurm"
-    partition  = each.value
-    gpus       = each.key == "gpu" ? 1 : 0
-    extra_args = ["--exclusive"] # the node to itself: nothing else runs while it measures
+    executor  = "slurm"
+    partition = each.value
+    gpus      = each.key == "gpu" ? 1 : 0
+    cpus      = var.cpus
   }
 }
 

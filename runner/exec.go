@@ -34,9 +34,12 @@ func (r *Runner) Exec(ctx context.Context, spec ExecSpec, runID string, metrics 
 	}
 	defer unlock()
 	res := &NodeResult{Node: n.addr(), Kind: n.stage.Kind.Name(), Key: n.key, Parent: n.parent}
-	rec, hit, err := r.lookup(n)
-	if err != nil {
-		return nil, err
+	var rec *cache.Record
+	hit := false
+	if !spec.Force { // a node the run forced executes even when cached
+		if rec, hit, err = r.lookup(n); err != nil {
+			return nil, err
+		}
 	}
 	if hit {
 		res.State, res.Outputs, res.LogPath = state.Cached, rec.Outputs, rec.LogPath

@@ -52,6 +52,8 @@ type ExecSpec struct {
 	// Child describes a child node (DESIGN.md §7), which is not a node of the pipeline file: the
 	// compute node rebuilds it from its base stage, configuration, seed and budget.
 	Child *ChildExec `json:"child,omitempty"`
+	// Force re-executes the node even when its key is cached (the run named it with --force).
+	Force bool `json:"force,omitempty"`
 }
 
 // ChildExec is what `pcamflow exec` needs to rebuild a child node (see stages.ChildSpec).
@@ -328,7 +330,8 @@ func (se *slurmExec) jobSpec(g *group) (slurm.JobSpec, error) {
 	}
 	var specs []ExecSpec
 	for _, n := range g.nodes {
-		es := ExecSpec{Node: n.addr(), NodeRunID: n.nodeRunID, Result: se.resultFile(n.addr())}
+		es := ExecSpec{Node: n.addr(), NodeRunID: n.nodeRunID, Result: se.resultFile(n.addr()),
+			Force: n.parent == "" && se.x.r.forced(n.node)}
 		if n.parent != "" {
 			ce, err := childExec(n)
 			if err != nil {
