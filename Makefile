@@ -53,6 +53,7 @@ bundle-check:
 
 fuzz:
 	go test ./pipelines -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	go test ./hpo -run '^$$' -fuzz FuzzTPEPropose -fuzztime 30s
 
 clean:
 	rm -rf bin

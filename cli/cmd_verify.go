@@ -54,8 +54,25 @@ func cmdVerify(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stdout, "MISMATCH: the twin run is not bit-identical; the node is not reproducible")
 		return exitFailure
 	}
-	fmt.Fprintln(e.stdout, "all outputs match bit for bit")
+	fmt.Fprintln(e.stdout, verdict(twins))
 	return exitOK
+}
+
+// verdict is the last line of a verify whose twins all match: it says when some outputs, or all,
+// were measurements and so were not compared.
+func verdict(twins []runner.Twin) string {
+	compared, measured := 0, 0
+	for _, t := range twins {
+		compared += t.Compared
+		measured += len(t.Measured)
+	}
+	switch {
+	case compared == 0 && measured > 0:
+		return "no output compared: every output is a measurement (timings are not reproducible bits); the twin ran to completion"
+	case measured > 0:
+		return fmt.Sprintf("all %d compared outputs match bit for bit (%d measurements not compared)", compared, measured)
+	}
+	return "all outputs match bit for bit"
 }
 
 // printTwins renders the twin-run table: per node the cached run and the twin, with the kind's

@@ -28,6 +28,9 @@ type Twin struct {
 	// Measured lists the outputs the kind declares as measurements (stages.Measured): they are not
 	// compared.
 	Measured []string `json:"measured,omitempty"`
+	// Compared is the number of outputs compared bit for bit (the outputs that are not
+	// measurements).
+	Compared int `json:"compared"`
 	// Summary and TwinSummary describe the cached and the twin result when the kind summarises its
 	// nodes (stages.Summarizer), e.g. the final losses of a training node.
 	Summary     []stages.SummaryValue `json:"summary,omitempty"`
@@ -86,6 +89,7 @@ func (r *Runner) verifyNode(ctx context.Context, node *pipelines.Node, runID str
 		if slices.Contains(tw.Measured, name) {
 			continue
 		}
+		tw.Compared++
 		a, err := r.store.Digest(env.OutputPaths[name])
 		if err != nil || a.Digest != rec.Outputs[name].Digest || a.Type != rec.Outputs[name].Type {
 			tw.Match = false
