@@ -161,7 +161,9 @@ func (e *engine) waitLocked(ctx context.Context, cond func() bool) error {
 }
 
 // historyFor returns the observations trial i is proposed from (trials 0 .. i-parallel, which
-// must have finished), in index order; nil for samplers that ignore the history.
+// must have finished), in index order; nil for samplers that ignore the history. A pruned trial's
+// Step is the epochs it ran, the epoch at which it reported its value (hpo.Observation), so TPE
+// ranks the trials pruned at a later rung before those pruned earlier, as Optuna does.
 func (e *engine) historyFor(i int) []hpo.Observation {
 	if !e.history {
 		return nil
@@ -172,7 +174,7 @@ func (e *engine) historyFor(i int) []hpo.Observation {
 		o := hpo.Observation{Point: t.Point, Value: e.minimised(t.Value)}
 		switch t.State {
 		case statePruned:
-			o.State = hpo.Pruned
+			o.State, o.Step = hpo.Pruned, t.Epochs
 		case stateFailed:
 			o.State, o.Value = hpo.Failed, math.NaN()
 		}

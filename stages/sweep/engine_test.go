@@ -200,3 +200,43 @@ func BenchmarkEngineTPE(b *testing.B) {
 		}
 	}
 }
+
+// TestHistoryForStep checks the history handed to TPE: a pruned trial carries the epochs it ran as
+// its Step (so deeper-pruned trials rank first, as in Optuna), failed ones carry NaN, objectives are
+// minimised, and only trials 0 .. i-parallel are included.
+func TestHistoryForStep(t *testing.T) {
+	e := &engine{parallel: 2, history: true, maximize: true, trials: []*trial{
+		{Index: 0, Point: hpo.Point{0.1, 1}, State: stateComplete, Value: 0.8, Epochs: 9},
+		{Index: 1, Point: hpo.Point{0.2, 2}, State: statePruned, Value: 0.6, Epochs: 1},
+		{Index: 2, Point: hpo.Point{0.3, 3}, State: statePruned, Value: 0.5, Epochs: 3},
+		{Index: 3, Point: hpo.Point{0.4, 4}, State: stateFailed, Value: math.NaN(), Epochs: 2},
+		{Index: 4, Point: hpo.Point{0.5, 1}, State: statePruned, Value: 0.7, Epochs: 3},
+	}}
+	for _, tc := range []struct {
+		i    int
+		want []hpo.Observation
+	}{
+		{1, nil},
+		{2, []hpo.Observation{{Point: hpo.Point{0.1, 1}, Value: -0.8, State: hpo.Complete}}},
+		{6, []hpo.Observation{
+			{Point: hpo.Point{0.1, 1}, Value: -0.8, State: hpo.Complete},
+			{Point: hpo.Point{0.2, 2}, Value: -0.6, State: hpo.Pruned, Step: 1},
+			{Point: hpo.Point{0.3, 3}, Value: -0.5, State: hpo.Pruned, Step: 3},
+			{Point: hpo.Point{0.4, 4}, Value: math.NaN(), State: hpo.Failed},
+			{Point: hpo.Point{0.5, 1}, Value: -0.7, State: hpo.Pruned, Step: 3},
+		}},
+	} {
+		got := e.historyFor(tc.i)
+		if len(got) != len(tc.want) {
+			t.Fatalf("historyFor(%d): %d observations, want %d", tc.i, len(got), len(tc.want))
+		}
+		for j, o := range got {
+			w := tc.want[j]
+			same := o.State == w.State && o.Step == w.Step && fmt.Sprint(o.Point) == fmt.Sprint(w.Point) &&
+				(o.Value == w.Value || math.IsNaN(o.Value) && math.IsNaN(w.Value))
+			if !same {
+				t.Errorf("historyFor(%d)[%d] = %+v, want %+v", tc.i, j, o, w)
+			}
+		}
+	}
+}
