@@ -38,6 +38,29 @@ type planner struct {
 	// pipelines.Node.Checked); stageChecked memoises, per stage, whether all its nodes do.
 	asChecked    map[string]bool
 	stageChecked map[string]bool
+	// lookup answers the planner's record and ref look-ups: the store's listing when it has one
+	// (one directory listing instead of one failing open per node in a fresh workspace).
+	lookup recordLookup
+}
+
+// recordLookup is the part of the record store a plan reads.
+type recordLookup interface {
+	GetRecord(key string) (*cache.Record, bool, error)
+	GetRef(name string) (string, bool, error)
+}
+
+// lookupFor returns the store's listing when it offers one, else the store itself.
+func lookupFor(s RecordStore) recordLookup {
+	if l, ok := s.(interface{ Listing() *cache.Listing }); ok {
+		return l.Listing()
+	}
+	return s
+}
+
+// newPlanner returns the planner of a plan of about n nodes.
+func newPlanner(r *Runner, n int) *planner {
+	return &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, n),
+		asChecked: make(map[string]bool, n), stageChecked: map[string]bool{}, lookup: lookupFor(r.store)}
 }
 
 // reuseChecked enables the reuse of loading's evaluation (tests compare plans with and without).
@@ -71,8 +94,7 @@ func (pl *planner) upstreamAsChecked(node *pipelines.Node) bool {
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 	nodes := r.selected()
-	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, len(nodes)),
-		asChecked: make(map[string]bool, len(nodes)), stageChecked: map[string]bool{}}
+	pl := newPlanner(r, len(nodes))
 	r.mu.Lock()
 	r.scripts = map[string]bool{}
 	r.mu.Unlock()
@@ -120,12 +142,12 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 		pn.State = state.Planned
 		pn.Reasons = []string{waitingReason(n.waitingOn)}
 		if isSpawner(node) {
-			prev = r.previous(node.Addr)
+			prev = r.previousIn(pl.lookup, node.Addr)
 		}
 	default:
 		pn.Key = n.key
 		var ok bool
-		rec, ok, err = r.store.GetRecord(n.key)
+		rec, ok, err = pl.lookup.GetRecord(n.key)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +158,7 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 			pl.exposed.set(node, exposedOf(node, n.cfg, rec, pl.records))
 		} else {
 			pn.State = state.Planned
-			prev = r.previous(node.Addr)
+			prev = r.previousIn(pl.lookup, node.Addr)
 			var prevComp map[string]string
 			if prev != nil {
 				prevComp = prev.Components
@@ -180,7 +202,7 @@ func (pl *planner) children(node *pipelines.Node, parent PlannedNode, rec, prev 
 	for _, c := range known {
 		pn := PlannedNode{Node: c.Node, Kind: c.Kind, Key: c.Key, Upstream: []string{node.Addr}, Executor: parent.Executor,
 			Parent: node.Addr, State: state.Planned, Reasons: []string{why}}
-		if cr, ok, err := pl.r.store.GetRecord(c.Key); err == nil && ok && pl.r.complete(cr) {
+		if cr, ok, err := pl.lookup.GetRecord(c.Key); err == nil && ok && pl.r.complete(cr) {
 			pn.State, pn.Reasons = state.Cached, nil
 			if rec == nil {
 				pn.Reasons = []string{why}
