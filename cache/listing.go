@@ -48,10 +48,17 @@ func (l *Listing) GetRecord(key string) (*Record, bool, error) {
 // GetRef is Store.GetRef, answered without opening a file when the refs folder holds no file of
 // that name.
 func (l *Listing) GetRef(name string) (string, bool, error) {
-	if refs := l.refNames(); refs != nil && name != "" && !refs[encodeRefName(name)] {
+	if !l.MayHaveRef(name) {
 		return "", false, nil
 	}
 	return l.s.GetRef(name)
+}
+
+// MayHaveRef reports whether the ref name may exist: false only when the listing of the refs
+// folder holds no file of that name.
+func (l *Listing) MayHaveRef(name string) bool {
+	refs := l.refNames()
+	return refs == nil || name == "" || refs[encodeRefName(name)]
 }
 
 // shard returns the record keys of one shard, listing it on first use; nil if it could not be
