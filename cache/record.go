@@ -105,7 +105,7 @@ func (s *Store) GetRecord(key string) (r *Record, ok bool, err error) {
 		return nil, false, fmt.Errorf("cache: get record: key %q is not 64 lowercase hex digits", key)
 	}
 	p := s.recordPath(key)
-	data, err := os.ReadFile(p)
+	data, err := readSmallFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}

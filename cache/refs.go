@@ -81,7 +81,7 @@ func (s *Store) refPath(name string) (string, error) {
 
 // readRef reads and checks a ref file.
 func readRef(p string) (string, error) {
-	data, err := os.ReadFile(p)
+	data, err := readSmallFile(p)
 	if err != nil {
 		return "", err
 	}

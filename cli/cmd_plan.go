@@ -25,6 +25,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return exitUsage
 	}
+	setPlanGCPercent()
 	if len(targets) == 0 && len(force) == 0 && !*stats {
 		if code, done := e.fastPlan(pos, lo, *asJSON); done {
 			return code

@@ -278,8 +278,15 @@ func (p *Pipeline) check() hcl.Diagnostics {
 			exposed[s.Addr] = cty.DynamicVal
 			continue
 		}
+		evaluated := p.evalInstances(s, exposed)
 		for i, n := range s.Nodes {
-			cfg, cdiags := p.EvalNode(n, exposed)
+			var cfg cty.Value
+			var cdiags hcl.Diagnostics
+			if evaluated != nil {
+				cfg, cdiags = evaluated[i].cfg, evaluated[i].diags
+			} else {
+				cfg, cdiags = p.EvalNode(n, exposed)
+			}
 			if i == 0 || !cdiags.HasErrors() {
 				diags = append(diags, cdiags...)
 			}
@@ -291,7 +298,13 @@ func (p *Pipeline) check() hcl.Diagnostics {
 				nodeValues[n.Addr] = s.Kind.(stages.Seeded).ExposeAggregate(cfg, nil, nil)
 				continue
 			}
-			task, pdiags := s.Kind.Prepare(cfg, s.AttrRange)
+			var task *stages.Task
+			var pdiags hcl.Diagnostics
+			if evaluated != nil && evaluated[i].prepared {
+				task, pdiags = evaluated[i].task, evaluated[i].pdiags
+			} else {
+				task, pdiags = s.Kind.Prepare(cfg, s.AttrRange)
+			}
 			if i == 0 {
 				diags = append(diags, pdiags...)
 			}

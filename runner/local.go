@@ -369,12 +369,15 @@ func (r *Runner) setRef(addr, key string) error {
 }
 
 // previous returns the record of the last successful run of addr, or nil.
-func (r *Runner) previous(addr string) *cache.Record {
-	key, ok, err := r.store.GetRef(r.refName(addr))
+func (r *Runner) previous(addr string) *cache.Record { return r.previousIn(r.store, addr) }
+
+// previousIn is previous reading the refs and records through lk.
+func (r *Runner) previousIn(lk recordLookup, addr string) *cache.Record {
+	key, ok, err := lk.GetRef(r.refName(addr))
 	if err != nil || !ok {
 		return nil
 	}
-	rec, ok, err := r.store.GetRecord(key)
+	rec, ok, err := lk.GetRecord(key)
 	if err != nil || !ok {
 		return nil
 	}

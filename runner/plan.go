@@ -3,7 +3,10 @@ package runner
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -38,6 +41,31 @@ type planner struct {
 	// pipelines.Node.Checked); stageChecked memoises, per stage, whether all its nodes do.
 	asChecked    map[string]bool
 	stageChecked map[string]bool
+	// lookup answers the planner's record and ref look-ups: the store's listing when it has one
+	// (one directory listing instead of one failing open per node in a fresh workspace).
+	lookup recordLookup
+	// pending are the planned nodes whose reasons are filled in after the walk.
+	pending []pendingWhy
+}
+
+// recordLookup is the part of the record store a plan reads.
+type recordLookup interface {
+	GetRecord(key string) (*cache.Record, bool, error)
+	GetRef(name string) (string, bool, error)
+}
+
+// lookupFor returns the store's listing when it offers one, else the store itself.
+func lookupFor(s RecordStore) recordLookup {
+	if l, ok := s.(interface{ Listing() *cache.Listing }); ok {
+		return l.Listing()
+	}
+	return s
+}
+
+// newPlanner returns the planner of a plan of about n nodes.
+func newPlanner(r *Runner, n int) *planner {
+	return &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, n),
+		asChecked: make(map[string]bool, n), stageChecked: map[string]bool{}, lookup: lookupFor(r.store)}
 }
 
 // reuseChecked enables the reuse of loading's evaluation (tests compare plans with and without).
@@ -71,8 +99,7 @@ func (pl *planner) upstreamAsChecked(node *pipelines.Node) bool {
 // It reads only metadata and hashes inputs through the stat cache; it executes nothing.
 func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 	nodes := r.selected()
-	pl := &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, len(nodes)),
-		asChecked: make(map[string]bool, len(nodes)), stageChecked: map[string]bool{}}
+	pl := newPlanner(r, len(nodes))
 	r.mu.Lock()
 	r.scripts = map[string]bool{}
 	r.mu.Unlock()
@@ -88,7 +115,60 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	pl.resolvePending()
 	return pl.plan, nil
+}
+
+// pendingWhy is a planned node whose reason needs its previous record: the plan line at, the
+// node's address and key components, and whether a record of its key exists (with outputs
+// missing from the object store).
+type pendingWhy struct {
+	at           int
+	addr         string
+	components   map[string]string
+	cachedRecord bool
+}
+
+// whyRerun says why a node that is not forced and not cached will run, given its previous
+// record (nil if none), its key components and whether a record of its key exists.
+func whyRerun(prev *cache.Record, components map[string]string, cachedRecord bool) []string {
+	if prev == nil {
+		return why(nil, components)
+	}
+	if cachedRecord {
+		return []string{"cached outputs are missing from the object store"}
+	}
+	return why(prev.Components, components)
+}
+
+// mayHavePrevious reports whether addr may have a previous record: false only when the listing
+// of the refs shows it has none (then its reason costs no I/O).
+func (pl *planner) mayHavePrevious(addr string) bool {
+	l, ok := pl.lookup.(*cache.Listing)
+	return !ok || l.MayHaveRef(pl.r.refName(addr))
+}
+
+// resolvePending fills in the reasons of the pending nodes, reading their previous records on
+// every core; each reason is the one a sequential reading gives.
+func (pl *planner) resolvePending() {
+	todo := pl.pending
+	pl.pending = nil
+	workers := min(runtime.GOMAXPROCS(0), len(todo)/64+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(todo) {
+					return
+				}
+				p := todo[i]
+				pl.plan[p.at].Reasons = whyRerun(pl.r.previousIn(pl.lookup, p.addr), p.components, p.cachedRecord)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // visit plans one node.
@@ -120,12 +200,12 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 		pn.State = state.Planned
 		pn.Reasons = []string{waitingReason(n.waitingOn)}
 		if isSpawner(node) {
-			prev = r.previous(node.Addr)
+			prev = r.previousIn(pl.lookup, node.Addr)
 		}
 	default:
 		pn.Key = n.key
 		var ok bool
-		rec, ok, err = r.store.GetRecord(n.key)
+		rec, ok, err = pl.lookup.GetRecord(n.key)
 		if err != nil {
 			return nil, err
 		}
@@ -136,16 +216,18 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 			pl.exposed.set(node, exposedOf(node, n.cfg, rec, pl.records))
 		} else {
 			pn.State = state.Planned
-			prev = r.previous(node.Addr)
-			var prevComp map[string]string
-			if prev != nil {
-				prevComp = prev.Components
-			}
-			pn.Reasons = why(prevComp, n.components)
-			if r.forced(node) {
+			switch {
+			case r.forced(node):
 				pn.Reasons = []string{"forced with --force"}
-			} else if prev != nil && ok {
-				pn.Reasons = []string{"cached outputs are missing from the object store"}
+				if isSpawner(node) {
+					prev = r.previousIn(pl.lookup, node.Addr)
+				}
+			case !isSpawner(node) && pl.mayHavePrevious(node.Addr):
+				// Reading the previous record is file I/O: done after the walk, on every core.
+				pl.pending = append(pl.pending, pendingWhy{at: len(pl.plan), addr: node.Addr, components: n.components, cachedRecord: ok})
+			default:
+				prev = r.previousIn(pl.lookup, node.Addr)
+				pn.Reasons = whyRerun(prev, n.components, ok)
 			}
 			rec = nil
 		}
@@ -180,7 +262,7 @@ func (pl *planner) children(node *pipelines.Node, parent PlannedNode, rec, prev 
 	for _, c := range known {
 		pn := PlannedNode{Node: c.Node, Kind: c.Kind, Key: c.Key, Upstream: []string{node.Addr}, Executor: parent.Executor,
 			Parent: node.Addr, State: state.Planned, Reasons: []string{why}}
-		if cr, ok, err := pl.r.store.GetRecord(c.Key); err == nil && ok && pl.r.complete(cr) {
+		if cr, ok, err := pl.lookup.GetRecord(c.Key); err == nil && ok && pl.r.complete(cr) {
 			pn.State, pn.Reasons = state.Cached, nil
 			if rec == nil {
 				pn.Reasons = []string{why}

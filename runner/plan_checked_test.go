@@ -63,8 +63,7 @@ command "last" {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pl := &planner{r: r, exposed: newExposures(p), records: map[string]*cache.Record{},
-			asChecked: map[string]bool{}, stageChecked: map[string]bool{}}
+		pl := newPlanner(r, len(p.Nodes))
 		w := &walk{nodes: p.Nodes, limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
 		if err := w.run(context.Background()); err != nil {
 			t.Fatal(err)
