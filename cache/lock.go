@@ -2,13 +2,14 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pcamflow/pcamflow/internal/filelock"
 )
 
 // Lock polling: LOCK_NB attempts start this far apart and back off to the
@@ -135,26 +136,14 @@ func flockPoll(ctx context.Context, p string, how int) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	wait := lockPollMin
-	for {
-		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-		if err == nil {
-			return f, nil
+	if err := filelock.Poll(ctx, f, how, lockPollMin, lockPollMax); err != nil {
+		f.Close()
+		if err == ctx.Err() {
+			return nil, fmt.Errorf("waiting for lock %s: %w", p, err)
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("flock %s: %w", p, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
-			return nil, fmt.Errorf("waiting for lock %s: %w", p, ctx.Err())
-		}
-		wait = min(2*wait, lockPollMax)
+		return nil, fmt.Errorf("flock %s: %w", p, err)
 	}
+	return f, nil
 }
 
 // funlock releases a lock taken by flockPoll and closes its file.

@@ -2,12 +2,13 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/pcamflow/pcamflow/internal/filelock"
 )
 
 // lockResume takes an exclusive lock on the resume folder dir (creating it) and returns the
@@ -26,27 +27,15 @@ func lockResume(ctx context.Context, dir string) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking the resume folder: %w", err)
 	}
-	wait := 10 * time.Millisecond
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				_ = f.Close()
-			}, nil
+	if err := filelock.Poll(ctx, f, syscall.LOCK_EX, 10*time.Millisecond, time.Second); err != nil {
+		f.Close()
+		if err == ctx.Err() {
+			return nil, err
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("locking the resume folder %s: %w", dir, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
-			return nil, ctx.Err()
-		}
-		wait = min(2*wait, time.Second)
+		return nil, fmt.Errorf("locking the resume folder %s: %w", dir, err)
 	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
 }
