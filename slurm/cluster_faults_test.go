@@ -136,6 +136,7 @@ func (p *faultPair) watch(strike func(jobs []string), more func(Event)) func(Eve
 				for id := range p.running {
 					jobs = append(jobs, id)
 				}
+				p.waitFirstRun()
 				strike(jobs)
 			})
 		}
@@ -144,6 +145,18 @@ func (p *faultPair) watch(strike func(jobs []string), more func(Event)) func(Eve
 		}
 		if more != nil {
 			more(e)
+		}
+	}
+}
+
+// waitFirstRun waits (up to 30 s) until the requeueable job's script has written its marker.
+// squeue says RUNNING before the batch script has started, and a job struck in between would take
+// its second run for its first (and sleep again).
+func (p *faultPair) waitFirstRun() {
+	marker := filepath.Join(p.dir, "ran")
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			return
 		}
 	}
 }
