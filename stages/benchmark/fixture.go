@@ -7,19 +7,7 @@ import "github.com/pcamflow/pcamflow/stages"
 // split, read from HDF5 (batch 32 cycles over the split twice).
 func (Kind) Fixture() stages.Fixture {
 	return stages.Fixture{
-		Pipeline: `
-dataset "d" {
-  synthetic = { train = 64, valid = 32, test = 16, seed = 1, defects = false }
-}
-
-train "m" {
-  dataset    = dataset.d
-  model      = { arch = "mlp", hidden_units = [4] }
-  epochs     = 1
-  batch_size = 32
-}
-
-benchmark "under_test" {
+		Pipeline: stages.TinyModelPipeline(64, 32, 16) + `benchmark "under_test" {
   model       = train.m
   data        = dataset.d
   split       = "test"

@@ -7,19 +7,7 @@ import "github.com/pcamflow/pcamflow/stages"
 // bootstrap.
 func (Kind) Fixture() stages.Fixture {
 	return stages.Fixture{
-		Pipeline: `
-dataset "d" {
-  synthetic = { train = 96, valid = 32, test = 64, seed = 1, defects = false }
-}
-
-train "m" {
-  dataset    = dataset.d
-  model      = { arch = "mlp", hidden_units = [4] }
-  epochs     = 1
-  batch_size = 32
-}
-
-evaluate "under_test" {
+		Pipeline: stages.TinyModelPipeline(96, 32, 64) + `evaluate "under_test" {
   model           = train.m
   dataset         = dataset.d
   threshold       = 0.5

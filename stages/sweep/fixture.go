@@ -7,19 +7,7 @@ import "github.com/pcamflow/pcamflow/stages"
 // command base fails whenever the sweep sets X), so there is no champion.
 func (Kind) Fixture() stages.Fixture {
 	return stages.Fixture{
-		Pipeline: `
-dataset "d" {
-  synthetic = { train = 96, valid = 32, test = 16, seed = 1, defects = false }
-}
-
-train "m" {
-  dataset    = dataset.d
-  model      = { arch = "mlp", hidden_units = [4] }
-  epochs     = 1
-  batch_size = 32
-}
-
-sweep "under_test" {
+		Pipeline: stages.TinyModelPipeline(96, 32, 16) + `sweep "under_test" {
   base      = train.m
   sampler   = "random"
   trials    = 2

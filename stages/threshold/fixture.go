@@ -6,19 +6,7 @@ import "github.com/pcamflow/pcamflow/stages"
 // MLP on a few synthetic patches gives the model; the threshold is chosen on its validation split.
 func (Kind) Fixture() stages.Fixture {
 	return stages.Fixture{
-		Pipeline: `
-dataset "d" {
-  synthetic = { train = 96, valid = 48, test = 16, seed = 1, defects = false }
-}
-
-train "m" {
-  dataset    = dataset.d
-  model      = { arch = "mlp", hidden_units = [4] }
-  epochs     = 1
-  batch_size = 32
-}
-
-threshold "under_test" {
+		Pipeline: stages.TinyModelPipeline(96, 48, 16) + `threshold "under_test" {
   model   = train.m
   dataset = dataset.d
   split   = "valid"
