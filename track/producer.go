@@ -22,6 +22,11 @@ func (db *DB) Producer(n NodeRun) (*NodeRun, error) {
 	return &nodes[0], nil
 }
 
+// keyProducerSQL is KeyProducer's query; its parameters are the key and the two published states.
+// The index node_runs_by_key (key, id) of migration 5 answers it without scanning the table.
+const keyProducerSQL = `SELECT ` + nodeColumns + ` FROM node_runs WHERE key = ? AND state IN (?, ?)
+	ORDER BY id DESC LIMIT 1`
+
 // KeyProducer returns the newest execution of any node with this cache key whose outputs were
 // published: succeeded, or pruned (a child stopped early after it succeeded). A child of a dynamic
 // stage (a sweep's trial) is keyed by its configuration, not its parent, so a cache hit of one
@@ -31,8 +36,7 @@ func (db *DB) KeyProducer(key string) (*NodeRun, error) {
 	if key == "" {
 		return nil, nil
 	}
-	nodes, err := db.queryNodes(`SELECT `+nodeColumns+` FROM node_runs WHERE key = ? AND state IN (?, ?)
-		ORDER BY id DESC LIMIT 1`, key, NodeSucceeded, NodePruned)
+	nodes, err := db.queryNodes(keyProducerSQL, key, NodeSucceeded, NodePruned)
 	if err != nil {
 		return nil, fmt.Errorf("track: producer of key %s: %w", key, err)
 	}

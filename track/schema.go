@@ -71,6 +71,7 @@ CREATE TABLE noop_runs (
 `},
 	migrationChildren,
 	{4, "verify twin records", twinsSQL},
+	migrationKeyIndex,
 }
 
 // schemaVersion returns the highest migration version this build knows.
