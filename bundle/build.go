@@ -191,6 +191,7 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 
 	// The model.
 	names, models := src.model.Members()
+	checkpoints := map[string]string{} // absolute path => path in the bundle
 	for i, m := range models {
 		file := modelDir + "/model.ckpt"
 		if names[i] != "" {
@@ -204,7 +205,9 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 			return nil, err
 		}
 		meta.Members = append(meta.Members, Member{Seed: names[i], File: file, SHA256: d})
+		checkpoints[m.Best] = file
 	}
+	reloc := newRelocator(opt.Project, checkpoints)
 	// Check that the checkpoints load before anyone relies on them.
 	probe := &Bundle{Dir: dir, Meta: meta}
 	ens, err := probe.LoadModels()
@@ -216,7 +219,7 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 
 	// The threshold.
 	if src.thr != nil {
-		if err := copyFile(src.thrFile, filepath.Join(dir, thresholdName), 0o644); err != nil {
+		if err := reloc.copyRelocated(src.thrFile, filepath.Join(dir, thresholdName)); err != nil {
 			return nil, err
 		}
 		meta.Threshold = src.thr
@@ -262,21 +265,21 @@ func write(ctx context.Context, dir string, p *pipelines.Pipeline, opt Options, 
 		return nil, err
 	}
 	meta.Config = pipelineDir + "/config.json"
-	if err := writeConfig(filepath.Join(dir, filepath.FromSlash(meta.Config)), p, src.modelNodes, opt.Project); err != nil {
+	if err := writeConfig(filepath.Join(dir, filepath.FromSlash(meta.Config)), p, src.modelNodes, reloc); err != nil {
 		return nil, err
 	}
 
 	// Reports the card draws on.
 	var cardAudits, cardEvals []cardReport
 	for _, a := range src.audits {
-		cr, err := copyReports(dir, a)
+		cr, err := copyReports(dir, a, reloc)
 		if err != nil {
 			return nil, err
 		}
 		cardAudits = append(cardAudits, cr)
 	}
 	for _, e := range src.evals {
-		cr, err := copyReports(dir, e.attachment)
+		cr, err := copyReports(dir, e.attachment, reloc)
 		if err != nil {
 			return nil, err
 		}
@@ -334,8 +337,8 @@ type cardReport struct {
 }
 
 // copyReports copies a node's summary.md and report.json into reports/ as ADDR.summary.md and
-// ADDR.report.json.
-func copyReports(dir string, a attachment) (cardReport, error) {
+// ADDR.report.json, with their paths rewritten by reloc.
+func copyReports(dir string, a attachment, reloc relocator) (cardReport, error) {
 	cr := cardReport{addr: a.addr}
 	base := fileName(a.addr)
 	for _, f := range []struct {
@@ -347,7 +350,7 @@ func copyReports(dir string, a attachment) (cardReport, error) {
 			continue
 		}
 		rel := reportsDir + "/" + base + f.ext
-		if err := copyFile(f.from, filepath.Join(dir, filepath.FromSlash(rel)), 0o644); err != nil {
+		if err := reloc.copyRelocated(f.from, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
 			return cr, fmt.Errorf("copying the report of %s: %w", a.addr, err)
 		}
 		*f.to = rel
@@ -376,9 +379,10 @@ func fileName(addr string) string {
 }
 
 // writeConfig writes the resolved configuration of the model's nodes (and every node upstream of
-// them): address => kind, cache key and configuration (cty JSON). Paths inside the project are
-// written relative to it, so that the file does not depend on where the project lives.
-func writeConfig(path string, p *pipelines.Pipeline, nodes []runner.ResolvedNode, project string) error {
+// them): address => kind, cache key and configuration (cty JSON). Paths are rewritten by reloc
+// (the bundle's checkpoints inside the bundle, other paths inside the project relative to it), so
+// that the file does not depend on where the project lives.
+func writeConfig(path string, p *pipelines.Pipeline, nodes []runner.ResolvedNode, reloc relocator) error {
 	type entry struct {
 		Kind   string          `json:"kind"`
 		Key    string          `json:"key"`
@@ -394,10 +398,7 @@ func writeConfig(path string, p *pipelines.Pipeline, nodes []runner.ResolvedNode
 		if err != nil {
 			return fmt.Errorf("encoding the configuration of %s: %w", n.Addr, err)
 		}
-		if project != "" {
-			prefix, _ := json.Marshal(filepath.Clean(project) + string(filepath.Separator))
-			cfg = []byte(strings.ReplaceAll(string(cfg), string(prefix[:len(prefix)-1]), `"`))
-		}
+		cfg = reloc.relocate(".json", cfg)
 		key := ""
 		if n.Record != nil {
 			key = n.Record.Key
