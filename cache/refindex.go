@@ -71,12 +71,30 @@ func (s *Store) statRefs() (refsState, error) {
 type refIndexEntry struct {
 	key   string
 	comps string // uvarint count, then name and value pairs, each a uvarint length and bytes
+	file  refFileID
+}
+
+// refFileID identifies one version of a ref file: SetRef renames a new file over the old one, so
+// a new version has another inode and a later change time.
+type refFileID struct {
+	ino     uint64
+	ctimeNs int64
+	size    int64
 }
 
 // refIndex is a decoded index: by encoded ref name.
 type refIndex struct {
 	state   refsState
 	entries map[string]refIndexEntry
+}
+
+// entry returns the entry of an encoded ref name; ok is false when there is none (or no index).
+func (ix *refIndex) entry(name string) (e refIndexEntry, ok bool) {
+	if ix == nil {
+		return refIndexEntry{}, false
+	}
+	e, ok = ix.entries[name]
+	return e, ok
 }
 
 // components decodes an entry's components.
@@ -97,11 +115,11 @@ func (e refIndexEntry) components() (map[string]string, error) {
 	return m, nil
 }
 
-// UpdateRefIndex rewrites the ref index when it does not describe the refs folder as it is. It
-// reuses the components of keys the old index holds (a key's components never change) and reads
-// the records of the others; refs whose record is missing or unreadable are left out (a plan
-// then finds no previous run for them, as it would reading the files). When a ref changes while
-// the index is built, nothing is written: the next update tries again. Runs call it at their end.
+// UpdateRefIndex rewrites the ref index when it does not describe the refs folder as it is (see
+// refIndexEntries for what it reads again and what it reuses). Refs whose record is missing or
+// unreadable are left out: a plan then finds no previous run for them, as it would reading the
+// files. When a ref changes while the index is built, nothing is written: the next update tries
+// again. Runs call it at their end.
 func (s *Store) UpdateRefIndex() error {
 	before, err := s.statRefs()
 	if err != nil {
@@ -115,27 +133,9 @@ func (s *Store) UpdateRefIndex() error {
 		return nil
 	}
 	time.Sleep(refIndexTick)
-	refs, err := s.encodedRefs()
+	entries, err := s.refIndexEntries(old)
 	if err != nil {
 		return fmt.Errorf("cache: update ref index: %w", err)
-	}
-	entries := make(map[string]refIndexEntry, len(refs))
-	byKey := map[string]string{}
-	if old != nil {
-		for _, e := range old.entries {
-			byKey[e.key] = e.comps
-		}
-	}
-	for enc, key := range refs {
-		comps, ok := byKey[key]
-		if !ok {
-			rec, found, err := s.GetRecord(key)
-			if err != nil || !found {
-				continue
-			}
-			comps = string(encodeComponents(nil, rec.Components))
-		}
-		entries[enc] = refIndexEntry{key: key, comps: comps}
 	}
 	if testHookRefIndexRead != nil {
 		testHookRefIndexRead()
@@ -154,25 +154,68 @@ func (s *Store) UpdateRefIndex() error {
 	return nil
 }
 
-// encodedRefs returns every ref file's key by encoded name (the names SetRef writes).
-func (s *Store) encodedRefs() (map[string]string, error) {
+// refIndexEntries reads the refs folder into index entries. A ref file that is the version the
+// old index read (same inode, change time and size) keeps its entry; the others are read, and
+// their components come from the old index when it holds their key (a key's components never
+// change), else from their record. Refs whose record is missing or unreadable are left out.
+func (s *Store) refIndexEntries(old *refIndex) (map[string]refIndexEntry, error) {
 	dir := filepath.Join(s.root, refsDir)
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("list refs in %s: %w", dir, err)
 	}
-	refs := make(map[string]string, len(des))
+	byKey := map[string]string{}
+	if old != nil {
+		for _, e := range old.entries {
+			byKey[e.key] = e.comps
+		}
+	}
+	entries := make(map[string]refIndexEntry, len(des))
 	for _, de := range des {
-		if _, ok := decodeRefName(de.Name()); !ok || !de.Type().IsRegular() {
+		name := de.Name()
+		prev, known := old.entry(name)
+		if !de.Type().IsRegular() {
 			continue
 		}
-		key, err := readRef(filepath.Join(dir, de.Name()))
+		if !known { // the old index holds only names SetRef writes
+			if _, ok := decodeRefName(name); !ok {
+				continue // not written by SetRef
+			}
+		}
+		p := filepath.Join(dir, name)
+		// The file's identity before its content: a version renamed in between is read with the
+		// older identity, so the next update reads it again (the other order could keep an old key).
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil {
+			if errors.Is(err, syscall.ENOENT) {
+				continue
+			}
+			return nil, &fs.PathError{Op: "lstat", Path: p, Err: err}
+		}
+		id := refFileID{ino: st.Ino, ctimeNs: st.Ctim.Sec*1e9 + st.Ctim.Nsec, size: st.Size}
+		if known && prev.file == id {
+			entries[name] = prev
+			continue
+		}
+		key, err := readRef(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		refs[de.Name()] = key
+		comps, ok := byKey[key]
+		if !ok {
+			rec, found, err := s.GetRecord(key)
+			if err != nil || !found {
+				continue
+			}
+			comps = string(encodeComponents(nil, rec.Components))
+			byKey[key] = comps
+		}
+		entries[name] = refIndexEntry{key: key, comps: comps, file: id}
 	}
-	return refs, nil
+	return entries, nil
 }
 
 // readRefIndex reads and decodes the index file; nil without error when there is none.
@@ -223,6 +266,9 @@ func encodeRefIndex(st refsState, entries map[string]refIndexEntry) []byte {
 		b = appendString(b, n)
 		b = appendString(b, e.key)
 		b = appendString(b, e.comps)
+		b = binary.AppendUvarint(b, e.file.ino)
+		b = binary.AppendVarint(b, e.file.ctimeNs)
+		b = binary.AppendVarint(b, e.file.size)
 	}
 	sum := sha256.Sum256(b)
 	return append(b, sum[:]...)
@@ -252,10 +298,11 @@ func decodeRefIndex(data []byte) (*refIndex, error) {
 	ix.entries = make(map[string]refIndexEntry, n)
 	for range n {
 		name, key, comps := r.str(), r.str(), r.str()
+		file := refFileID{ino: r.uvarint(), ctimeNs: r.varint(), size: r.varint()}
 		if r.err != nil || !validHex64(key) {
 			return nil, errors.New("bad entry")
 		}
-		ix.entries[name] = refIndexEntry{key: key, comps: comps}
+		ix.entries[name] = refIndexEntry{key: key, comps: comps, file: file}
 	}
 	if r.off != len(r.s) {
 		return nil, errors.New("trailing bytes")

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -233,4 +234,87 @@ func TestRefIndexEncoding(t *testing.T) {
 			t.Fatalf("an index cut at %d of %d bytes decodes", cut, len(data))
 		}
 	}
+}
+
+// refIndexBenchStore returns a store with n records of ten components each and a ref to each.
+func refIndexBenchStore(b *testing.B, n int) *Store {
+	b.Helper()
+	s, err := Open(filepath.Join(b.TempDir(), "ws"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	for i := range n {
+		node := fmt.Sprintf("command.shard[\"%d\"]", i)
+		comps := map[string]string{"kind": "command", "version": "1", "seed": "1", "param.env": "{}",
+			"param.for_each.key": fmt.Sprintf("%q", fmt.Sprint(i)), "param.inputs": "[]", "param.workdir": `"."`,
+			"param.outputs": fmt.Sprintf(`["out/%d.txt"]`, i), "param.run": fmt.Sprintf(`["sh","-c","echo %d > out/%d.txt"]`, i, i)}
+		rec := &Record{Key: key(node), Node: node, Kind: "command", Components: comps}
+		if err := s.PutRecord(rec); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.SetRef("fan.hcl/"+node, rec.Key); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+// BenchmarkRefIndex measures, for 10,000 refs: building the index with no index before (every
+// record read), rebuilding it after one ref moved (the others' components reused from the old
+// index), the check at the end of a run that changed nothing, and a plan's reading of every
+// ref's last record through a current index and through the files.
+func BenchmarkRefIndex(b *testing.B) {
+	const n = 10000
+	s := refIndexBenchStore(b, n)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("fan.hcl/command.shard[\"%d\"]", i)
+	}
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			os.Remove(filepath.Join(s.root, refIndexFile))
+			if err := s.UpdateRefIndex(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("one-ref-moved", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if err := s.SetRef(names[0], key(names[i%n])); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.UpdateRefIndex(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	if err := s.SetRef(names[0], key("command.shard[\"0\"]")); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.UpdateRefIndex(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("unchanged", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.UpdateRefIndex(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	read := func(b *testing.B) {
+		for b.Loop() {
+			l := s.Listing()
+			for _, name := range names {
+				if _, ok, err := l.LastRecord(name); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		}
+	}
+	b.Run("read-via-index", read)
+	if err := os.Remove(filepath.Join(s.root, refIndexFile)); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("read-via-files", read)
 }
