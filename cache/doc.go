@@ -16,6 +16,7 @@
 //	locks/workspace.lock      the workspace lock (LockWorkspace)
 //	locks/statcache.lock      serialises stat cache flushes
 //	statcache                 the persistent stat cache (binary, CRC-protected)
+//	refs.index                every ref with its record's key components, for plan (see UpdateRefIndex)
 //
 // A file artifact is one blob. A tree artifact is one blob per distinct file
 // content plus a manifest blob; the tree's digest is the manifest's. The

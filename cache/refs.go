@@ -72,11 +72,21 @@ func (s *Store) Refs() (map[string]string, error) {
 
 // refPath returns the file that holds the ref name.
 func (s *Store) refPath(name string) (string, error) {
+	enc, err := refFileName(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(s.root, refsDir, enc), nil
+}
+
+// refFileName returns the name of the file that holds the ref name, or an error when name is
+// empty or too long.
+func refFileName(name string) (string, error) {
 	enc := encodeRefName(name)
 	if name == "" || len(enc) > maxRefName {
 		return "", fmt.Errorf("cache: ref name %q: must be non-empty and at most %d bytes once encoded", name, maxRefName)
 	}
-	return filepath.Join(s.root, refsDir, enc), nil
+	return enc, nil
 }
 
 // readRef reads and checks a ref file.

@@ -368,6 +368,19 @@ func (r *Runner) setRef(addr, key string) error {
 	return r.store.SetRef(r.refName(addr), key)
 }
 
+// updateRefIndex brings the store's ref index up to date after a run (see cache.Store.UpdateRefIndex),
+// so that the next plan reads the last runs' key components from one file. A failure costs only
+// speed: it is a warning.
+func (r *Runner) updateRefIndex() {
+	ix, ok := r.store.(interface{ UpdateRefIndex() error })
+	if !ok {
+		return
+	}
+	if err := ix.UpdateRefIndex(); err != nil {
+		fmt.Fprintf(r.opt.Out, "warning: updating the ref index: %v\n", err)
+	}
+}
+
 // previous returns the record of the last successful run of addr, or nil.
 func (r *Runner) previous(addr string) *cache.Record { return r.previousIn(r.store, addr) }
 

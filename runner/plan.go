@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -44,8 +43,13 @@ type planner struct {
 	// lookup answers the planner's record and ref look-ups: the store's listing when it has one
 	// (one directory listing instead of one failing open per node in a fresh workspace).
 	lookup recordLookup
-	// pending are the planned nodes whose reasons are filled in after the walk.
-	pending []pendingWhy
+	// pending are the planned nodes whose reasons need their previous record, one slot per
+	// selected node, of which the first npending are used; whyQueue hands their indices to the
+	// why workers (whyDone).
+	pending  []pendingWhy
+	npending int
+	whyQueue chan int
+	whyDone  sync.WaitGroup
 }
 
 // recordLookup is the part of the record store a plan reads.
@@ -65,7 +69,8 @@ func lookupFor(s RecordStore) recordLookup {
 // newPlanner returns the planner of a plan of about n nodes.
 func newPlanner(r *Runner, n int) *planner {
 	return &planner{r: r, exposed: newExposures(r.p), records: map[string]*cache.Record{}, plan: make([]PlannedNode, 0, n),
-		asChecked: make(map[string]bool, n), stageChecked: map[string]bool{}, lookup: lookupFor(r.store)}
+		asChecked: make(map[string]bool, n), stageChecked: map[string]bool{}, lookup: lookupFor(r.store),
+		pending: make([]pendingWhy, n)}
 }
 
 // reuseChecked enables the reuse of loading's evaluation (tests compare plans with and without).
@@ -109,13 +114,15 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 		r.mu.Unlock()
 	}()
 	w := &walk{nodes: nodes, limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
-	if err := w.run(ctx); err != nil {
+	pl.startWhyWorkers()
+	err := w.run(ctx)
+	pl.finishPending()
+	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	pl.resolvePending()
 	return pl.plan, nil
 }
 
@@ -127,6 +134,7 @@ type pendingWhy struct {
 	addr         string
 	components   map[string]string
 	cachedRecord bool
+	reasons      []string // filled in by a why worker
 }
 
 // whyRerun says why a node that is not forced and not cached will run, given its previous
@@ -148,27 +156,51 @@ func (pl *planner) mayHavePrevious(addr string) bool {
 	return !ok || l.MayHaveRef(pl.r.refName(addr))
 }
 
-// resolvePending fills in the reasons of the pending nodes, reading their previous records on
-// every core; each reason is the one a sequential reading gives.
-func (pl *planner) resolvePending() {
-	todo := pl.pending
-	pl.pending = nil
-	workers := min(runtime.GOMAXPROCS(0), len(todo)/64+1)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(todo) {
-					return
-				}
-				p := todo[i]
-				pl.plan[p.at].Reasons = whyRerun(pl.r.previousIn(pl.lookup, p.addr), p.components, p.cachedRecord)
+// lastRecord returns the key and components of addr's last run (previousIn), from the store's
+// ref index when it is current (one file read for the whole plan instead of a ref and a record
+// per node).
+func (pl *planner) lastRecord(addr string) *cache.Record {
+	l, ok := pl.lookup.(*cache.Listing)
+	if !ok {
+		return pl.r.previousIn(pl.lookup, addr)
+	}
+	rec, ok, err := l.LastRecord(pl.r.refName(addr))
+	if err != nil || !ok {
+		return nil
+	}
+	return rec
+}
+
+// whyWorkers starts the goroutines that fill in the reasons of pending nodes while the walk goes
+// on (reading previous records is file I/O, and the walk is sequential): one per core besides the
+// walk's, at least one. Each pending node's reason is computed alone, so it is the one a
+// sequential reading gives; the reasons are written into the plan by finishPending, after the walk.
+func (pl *planner) startWhyWorkers() {
+	pl.whyQueue = make(chan int, 1024)
+	for range max(1, runtime.GOMAXPROCS(0)-1) {
+		pl.whyDone.Go(func() {
+			for i := range pl.whyQueue {
+				p := &pl.pending[i]
+				p.reasons = whyRerun(pl.lastRecord(p.addr), p.components, p.cachedRecord)
 			}
 		})
 	}
-	wg.Wait()
+}
+
+// addPending queues a planned node whose reason needs its previous record.
+func (pl *planner) addPending(p pendingWhy) {
+	pl.pending[pl.npending] = p
+	pl.whyQueue <- pl.npending
+	pl.npending++
+}
+
+// finishPending waits for the reasons of the pending nodes and puts them into the plan.
+func (pl *planner) finishPending() {
+	close(pl.whyQueue)
+	pl.whyDone.Wait()
+	for _, p := range pl.pending[:pl.npending] {
+		pl.plan[p.at].Reasons = p.reasons
+	}
 }
 
 // visit plans one node.
@@ -223,8 +255,12 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 					prev = r.previousIn(pl.lookup, node.Addr)
 				}
 			case !isSpawner(node) && pl.mayHavePrevious(node.Addr):
-				// Reading the previous record is file I/O: done after the walk, on every core.
-				pl.pending = append(pl.pending, pendingWhy{at: len(pl.plan), addr: node.Addr, components: n.components, cachedRecord: ok})
+				// Reading the previous record is file I/O: done by the why workers meanwhile.
+				if pl.whyQueue != nil {
+					pl.addPending(pendingWhy{at: len(pl.plan), addr: node.Addr, components: n.components, cachedRecord: ok})
+				} else { // a planner without why workers (tests)
+					pn.Reasons = whyRerun(pl.lastRecord(node.Addr), n.components, ok)
+				}
 			default:
 				prev = r.previousIn(pl.lookup, node.Addr)
 				pn.Reasons = whyRerun(prev, n.components, ok)

@@ -140,6 +140,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	if err := r.store.FlushStatCache(); err != nil {
 		fmt.Fprintf(r.opt.Out, "warning: saving the stat cache: %v\n", err)
 	}
+	if ctx.Err() == nil {
+		r.updateRefIndex()
+	}
 	return x.summary, nil
 }
 
