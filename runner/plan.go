@@ -172,12 +172,13 @@ func (pl *planner) lastRecord(addr string) *cache.Record {
 }
 
 // whyWorkers starts the goroutines that fill in the reasons of pending nodes while the walk goes
-// on (reading previous records is file I/O, and the walk is sequential): one per core besides the
-// walk's, at least one. Each pending node's reason is computed alone, so it is the one a
-// sequential reading gives; the reasons are written into the plan by finishPending, after the walk.
+// on (reading previous records is file I/O, and the walk is sequential): one per core, so that
+// the files are read on every core when there is no current ref index. Each pending node's
+// reason is computed alone, so it is the one a sequential reading gives; the reasons are written
+// into the plan by finishPending, after the walk.
 func (pl *planner) startWhyWorkers() {
 	pl.whyQueue = make(chan int, 1024)
-	for range max(1, runtime.GOMAXPROCS(0)-1) {
+	for range runtime.GOMAXPROCS(0) {
 		pl.whyDone.Go(func() {
 			for i := range pl.whyQueue {
 				p := &pl.pending[i]
