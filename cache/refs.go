@@ -106,16 +106,17 @@ func readRef(p string) (string, error) {
 // leading '.', so the result is one safe file name ("." and ".." cannot
 // occur) that decodeRefName reverses.
 func encodeRefName(name string) string {
-	var b strings.Builder
+	const hexDigits = "0123456789ABCDEF"
+	b := make([]byte, 0, len(name)+16)
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if refSafe(c) && !(i == 0 && c == '.') {
-			b.WriteByte(c)
+			b = append(b, c)
 		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 // refSafe reports whether c is kept verbatim in an encoded ref name.

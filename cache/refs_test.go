@@ -71,3 +71,25 @@ func TestRefErrors(t *testing.T) {
 		t.Error("Refs ignored a malformed ref file")
 	}
 }
+
+// TestEncodeRefNameIsStable pins the file names of refs: they are on disk in every workspace, so
+// the encoding must never change.
+func TestEncodeRefNameIsStable(t *testing.T) {
+	tests := map[string]string{
+		"p.hcl/command.a":          "p.hcl%2Fcommand.a",
+		`p.hcl/command.shard["0"]`: "p.hcl%2Fcommand.shard%5B%220%22%5D",
+		".hidden":                  "%2Ehidden",
+		"a.b":                      "a.b",
+		"x=1_y-2":                  "x=1_y-2",
+		"\x00\x7f\xff %":           "%00%7F%FF%20%25",
+		"train.mlp[\"über\"]":      "train.mlp%5B%22%C3%BCber%22%5D",
+	}
+	for name, want := range tests {
+		if got := encodeRefName(name); got != want {
+			t.Errorf("encodeRefName(%q) = %q, want %q", name, got, want)
+		}
+		if back, ok := decodeRefName(want); !ok || back != name {
+			t.Errorf("decodeRefName(%q) = %q, %v; want %q", want, back, ok, name)
+		}
+	}
+}
