@@ -53,15 +53,38 @@ type statCache struct {
 	mu      sync.Mutex
 	entries map[string]statEntry
 	dirty   map[string]bool // paths set since the last load or flush
+
+	// loaded, when not nil, is closed once a load started by loadInBackground has finished;
+	// every method waits for it first.
+	loaded chan struct{}
 }
 
 func newStatCache(path string) *statCache {
 	return &statCache{path: path, entries: make(map[string]statEntry), dirty: make(map[string]bool)}
 }
 
+// loadInBackground loads the cache file on another goroutine (reading a cache of 10,000 files
+// takes tens of milliseconds, which a command overlaps with loading its pipeline). It must be
+// called before any other method.
+func (c *statCache) loadInBackground() {
+	c.loaded = make(chan struct{})
+	go func() {
+		defer close(c.loaded)
+		c.load()
+	}()
+}
+
+// wait returns once a background load has finished.
+func (c *statCache) wait() {
+	if c.loaded != nil {
+		<-c.loaded
+	}
+}
+
 // lookup returns the cached hex digest of the file at abs if the entry is
 // still valid for identity id.
 func (c *statCache) lookup(abs string, id fileID) (string, bool) {
+	c.wait()
 	c.mu.Lock()
 	e, ok := c.entries[abs]
 	c.mu.Unlock()
@@ -79,6 +102,7 @@ func (c *statCache) set(abs string, id fileID, hashedAt time.Time, digest string
 		return
 	}
 	e.id, e.hashedAt, e.flags = id, hashedAt.UnixNano(), flags
+	c.wait()
 	c.mu.Lock()
 	c.entries[abs] = e
 	c.dirty[abs] = true
@@ -87,6 +111,7 @@ func (c *statCache) set(abs string, id fileID, hashedAt time.Time, digest string
 
 // len returns the number of entries held in memory.
 func (c *statCache) len() int {
+	c.wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries)

@@ -37,6 +37,7 @@ func (c *statCache) load() {
 // flush merges the entries set since the last flush into the file under an
 // exclusive lock on lockPath, writing through a temporary file in tmpDir.
 func (c *statCache) flush(lockPath, tmpDir string) error {
+	c.wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.dirty) == 0 {

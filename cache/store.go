@@ -52,9 +52,10 @@ type Store struct {
 
 // Open opens the store rooted at dir, creating dir and its sub-directories
 // (objects, nodes, refs, tmp, locks) if they do not exist, and loads the
-// persistent stat cache. An unreadable or corrupt stat cache is ignored and
-// rebuilt; it never makes Open fail. The returned Store should be closed with
-// Close so that the stat cache is written back.
+// persistent stat cache on another goroutine (its first use waits for it). An
+// unreadable or corrupt stat cache is ignored and rebuilt; it never makes Open
+// fail. The returned Store should be closed with Close so that the stat cache
+// is written back.
 func Open(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("cache: open store: empty directory name")
@@ -74,7 +75,7 @@ func Open(dir string) (*Store, error) {
 		keyLocks: make(map[string]*keySem),
 	}
 	s.ws.fileMu = make(chan struct{}, 1)
-	s.stats.load()
+	s.stats.loadInBackground()
 	return s, nil
 }
 
