@@ -43,6 +43,8 @@ type planner struct {
 	// lookup answers the planner's record and ref look-ups: the store's listing when it has one
 	// (one directory listing instead of one failing open per node in a fresh workspace).
 	lookup recordLookup
+	// ahead prepares the nodes without upstream nodes on the other cores (plan_ahead.go).
+	ahead *ahead
 	// pending are the planned nodes whose reasons need their previous record, one slot per
 	// selected node, of which the first npending are used; whyQueue hands their indices to the
 	// why workers (whyDone).
@@ -115,7 +117,9 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 	}()
 	w := &walk{nodes: nodes, limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
 	pl.startWhyWorkers()
+	pl.startAhead(nodes)
 	err := w.run(ctx)
+	pl.stopAhead()
 	pl.finishPending()
 	if err != nil {
 		return nil, err
@@ -215,7 +219,9 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 	var n *prepared
 	var err error
 	checkedCfg, checkedTask, checkedExposed, checked := node.Checked()
-	if checked && reuseChecked && pl.upstreamAsChecked(node) {
+	if an, aerr, ok := pl.preparedAhead(node); ok {
+		n, err, checked = an, aerr, false
+	} else if checked && reuseChecked && pl.upstreamAsChecked(node) {
 		// Every node this one refers to will run and exposes what it exposed while loading: the
 		// configuration loading evaluated is this node's (a join over 100,000 nodes is not
 		// evaluated twice).
