@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/pcamflow/pcamflow/internal/ctyelem"
 )
 
 // baseContext is the evaluation context without stages: var, local, pipeline and the functions.
@@ -196,8 +198,7 @@ func convertValue(v cty.Value, ty cty.Type) (cty.Value, error) {
 	}
 	ety := ty.ElementType()
 	elems := make([]cty.Value, 0, v.LengthInt())
-	for it := v.ElementIterator(); it.Next(); {
-		_, e := it.Element()
+	for e := range ctyelem.Values(v) {
 		switch {
 		case e.Type().Equals(ety):
 			elems = append(elems, e)
