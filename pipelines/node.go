@@ -99,9 +99,10 @@ func (p *Pipeline) expand() hcl.Diagnostics {
 		}
 		items, idiags := p.forEachItems(s)
 		diags = append(diags, idiags...)
+		attrs := make(map[string]cty.Value, 2) // ObjectVal copies it
 		for _, it := range items {
-			each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(it.key), "value": it.value})
-			p.addNode(&Node{Stage: s, Key: it.key, Each: each, Addr: InstanceAddr(s.Addr, it.key)})
+			attrs["key"], attrs["value"] = cty.StringVal(it.key), it.value
+			p.addNode(&Node{Stage: s, Key: it.key, Each: cty.ObjectVal(attrs), Addr: InstanceAddr(s.Addr, it.key)})
 		}
 	}
 	for _, n := range p.Nodes {
@@ -228,8 +229,8 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 	if !ty.IsMapType() && !ty.IsObjectType() && !ty.IsListType() && !ty.IsSetType() && !ty.IsTupleType() {
 		return nil, bad
 	}
-	var items []forEachItem
-	seen := map[string]bool{}
+	items := make([]forEachItem, 0, v.LengthInt())
+	seen := make(map[string]bool, v.LengthInt())
 	for it := v.ElementIterator(); it.Next(); {
 		k, e := it.Element()
 		var key string
@@ -318,7 +319,7 @@ func StageValue(s *Stage, nodeValues map[string]cty.Value) cty.Value {
 		}
 		return cty.DynamicVal
 	}
-	attrs := map[string]cty.Value{}
+	attrs := make(map[string]cty.Value, len(s.Nodes))
 	for _, n := range s.Nodes {
 		v, ok := nodeValues[n.Addr]
 		if !ok {
