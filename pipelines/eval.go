@@ -156,8 +156,12 @@ func friendlyType(t cty.Type) string {
 // Params returns the canonical JSON of every attribute of an evaluated stage configuration that is
 // part of the cache key, by attribute name. It fails when a value is still unknown.
 func Params(s *Stage, cfg cty.Value) (map[string]string, error) {
-	out, _, err := keyParams(s, cfg, false)
-	return out, err
+	specs := s.attrSpecs()
+	out := make(map[string]string, len(specs)+1)
+	if _, err := keyParams(s, cfg, false, func(i int, js string) { out[specs[i].Name] = js }); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // KeyParams is Params for a node's key: known is false, with no error, when any attribute of cfg
@@ -167,40 +171,63 @@ func KeyParams(s *Stage, cfg cty.Value) (params map[string]string, known bool, e
 	if !cfg.IsKnown() || cfg.IsNull() {
 		return nil, false, nil
 	}
-	return keyParams(s, cfg, true)
-}
-
-func keyParams(s *Stage, cfg cty.Value, all bool) (map[string]string, bool, error) {
 	specs := s.attrSpecs()
 	out := make(map[string]string, len(specs)+1)
-	buf := make([]byte, 0, 256)
-	for _, spec := range specs {
+	if known, err = keyParams(s, cfg, true, func(i int, js string) { out[specs[i].Name] = js }); !known || err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// KeyComponents is KeyParams adding each parameter to comp, the components of a node's key, as
+// "param.NAME" = its JSON. When known is false or err is not nil, comp is unchanged.
+func KeyComponents(s *Stage, cfg cty.Value, comp map[string]string) (known bool, err error) {
+	if !cfg.IsKnown() || cfg.IsNull() {
+		return false, nil
+	}
+	return keyParams(s, cfg, true, func(i int, js string) { comp[s.paramComponent(i)] = js })
+}
+
+// keyParams computes the JSON of every attribute of cfg in the key and, when all of them are
+// known (see KeyParams; Params when all is false), hands each to put with its index in
+// s.attrSpecs(). The texts are slices of one string.
+func keyParams(s *Stage, cfg cty.Value, all bool, put func(i int, js string)) (bool, error) {
+	specs := s.attrSpecs()
+	type span struct{ i, from, to int }
+	var spanSpace [16]span
+	spans := spanSpace[:0]
+	buf := make([]byte, 0, 512)
+	for i, spec := range specs {
 		v := cfg.GetAttr(spec.Name)
 		if spec.NotInKey {
 			if all && !whollyKnown(v) {
-				return nil, false, nil
+				return false, nil
 			}
 			continue
 		}
-		b, ok := appendJSON(buf[:0], v)
-		if ok {
-			buf = b
-			out[spec.Name] = string(b)
-			continue
-		}
-		if !whollyKnown(v) {
-			if all {
-				return nil, false, nil
+		from := len(buf)
+		b, ok := appendJSON(buf, v)
+		if !ok {
+			if !whollyKnown(v) {
+				if all {
+					return false, nil
+				}
+				return false, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
 			}
-			return nil, false, fmt.Errorf("%s: attribute %q is not known yet", s.Addr, spec.Name)
+			js, err := marshalParam(v)
+			if err != nil {
+				return false, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
+			}
+			b = append(buf[:from], js...)
 		}
-		js, err := marshalParam(v)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: encoding attribute %q: %w", s.Addr, spec.Name, err)
-		}
-		out[spec.Name] = string(js)
+		buf = b
+		spans = append(spans, span{i, from, len(buf)})
 	}
-	return out, true, nil
+	text := string(buf)
+	for _, sp := range spans {
+		put(sp.i, text[sp.from:sp.to])
+	}
+	return true, nil
 }
 
 // toInt64 converts a known whole number value to int64.

@@ -180,6 +180,10 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 	kind, _ := reg.Lookup(b.Type)
 	s := &Stage{Kind: kind, Name: b.Labels[0], Addr: b.Type + "." + b.Labels[0], DeclRange: b.DefRange,
 		Attrs: map[string]*hcl.Attribute{}, attrs: kind.Attrs()}
+	s.paramNames = make([]string, len(s.attrs))
+	for i, a := range s.attrs {
+		s.paramNames[i] = "param." + a.Name
+	}
 	var diags hcl.Diagnostics
 	if !validName(s.Name) {
 		diags = diags.Append(invalidName("stage", s.Name, b.LabelRanges[0]))
