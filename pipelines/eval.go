@@ -77,8 +77,8 @@ func (p *Pipeline) stageContext(s *Stage, exposed map[string]cty.Value) *hcl.Eva
 // one attribute per declared attribute of the kind.
 func (p *Pipeline) EvalNode(n *Node, exposed map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
 	ctx := p.stageContext(n.Stage, exposed)
-	if n.Each != cty.NilVal {
-		ctx.Variables["each"] = n.Each
+	if each := n.Each(); each != cty.NilVal {
+		ctx.Variables["each"] = each
 	}
 	return evalAttrs(n.Stage, ctx, map[string]cty.Value{})
 }
@@ -91,17 +91,21 @@ type nodeEval struct {
 	exposed map[string]cty.Value
 	ctx     *hcl.EvalContext
 	attrs   map[string]cty.Value
+	each    map[string]cty.Value
 }
 
 // newNodeEval returns the evaluator of the nodes of s against exposed.
 func (p *Pipeline) newNodeEval(s *Stage, exposed map[string]cty.Value) *nodeEval {
-	return &nodeEval{p: p, exposed: exposed, ctx: p.stageContext(s, exposed), attrs: make(map[string]cty.Value, len(s.attrSpecs()))}
+	return &nodeEval{p: p, exposed: exposed, ctx: p.stageContext(s, exposed), attrs: make(map[string]cty.Value, len(s.attrSpecs())),
+		each: make(map[string]cty.Value, 2)}
 }
 
 // eval is EvalNode(n, exposed) for a node of the evaluator's stage.
 func (e *nodeEval) eval(n *Node) (cty.Value, hcl.Diagnostics) {
-	if n.Each != cty.NilVal {
-		e.ctx.Variables["each"] = n.Each
+	if n.eachValue != cty.NilVal {
+		// n.Each() without a new map of attributes each time (ObjectVal copies them)
+		e.each["key"], e.each["value"] = cty.StringVal(n.Key), n.eachValue
+		e.ctx.Variables["each"] = cty.ObjectVal(e.each)
 	} else {
 		delete(e.ctx.Variables, "each")
 	}

@@ -19,9 +19,6 @@ type Node struct {
 	Stage *Stage
 	// Key is the for_each key ("" for a stage without for_each).
 	Key string
-	// Each is the object {key, value} visible as `each` in the stage's expressions (cty.NilVal
-	// without for_each).
-	Each cty.Value
 	// Addr is the node's address: "kind.name", or kind.name["key"] for a for_each instance.
 	Addr string
 	// Upstream lists the addresses of every node of every upstream stage.
@@ -34,6 +31,9 @@ type Node struct {
 	// example partition = each.value); nil means the stage's (Stage.Resources).
 	Resources *Resources
 
+	// eachValue is the value of `each.value` (the for_each element, or the seed of a seed node);
+	// cty.NilVal without for_each. See Each.
+	eachValue     cty.Value
 	staticCfg     cty.Value
 	staticTask    *stages.Task
 	staticExposed cty.Value
@@ -45,6 +45,16 @@ type Node struct {
 type checkedNode struct {
 	cfg, exposed cty.Value
 	task         *stages.Task
+}
+
+// Each returns the object {key, value} visible as `each` in the stage's expressions, or cty.NilVal
+// for a node without for_each. It is built on each call, when the node is evaluated, rather than
+// kept by each of 100,000 instances.
+func (n *Node) Each() cty.Value {
+	if n.eachValue == cty.NilVal {
+		return cty.NilVal
+	}
+	return cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(n.Key), "value": n.eachValue})
 }
 
 // Static returns the configuration and task evaluated while loading, for nodes whose configuration
@@ -99,10 +109,8 @@ func (p *Pipeline) expand() hcl.Diagnostics {
 		}
 		items, idiags := p.forEachItems(s)
 		diags = append(diags, idiags...)
-		attrs := make(map[string]cty.Value, 2) // ObjectVal copies it
 		for _, it := range items {
-			attrs["key"], attrs["value"] = cty.StringVal(it.key), it.value
-			p.addNode(&Node{Stage: s, Key: it.key, Each: cty.ObjectVal(attrs), Addr: InstanceAddr(s.Addr, it.key)})
+			p.addNode(&Node{Stage: s, Key: it.key, eachValue: it.value, Addr: InstanceAddr(s.Addr, it.key)})
 		}
 	}
 	for _, n := range p.Nodes {
@@ -175,8 +183,7 @@ func (p *Pipeline) addSeeded(s *Stage, seeds []int64) {
 	for _, seed := range seeds {
 		seed := seed
 		key := strconv.FormatInt(seed, 10)
-		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": cty.NumberIntVal(seed)})
-		p.addNode(&Node{Stage: s, Key: key, Each: each, Addr: InstanceAddr(s.Addr, key), Seed: &seed})
+		p.addNode(&Node{Stage: s, Key: key, eachValue: cty.NumberIntVal(seed), Addr: InstanceAddr(s.Addr, key), Seed: &seed})
 	}
 	p.addNode(&Node{Stage: s, Addr: s.Addr, Aggregate: true})
 }
