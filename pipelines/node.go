@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"sort"
 	"strconv"
@@ -89,7 +90,11 @@ func (p *Pipeline) Node(addr string) (*Node, bool) {
 
 // InstanceAddr is the address of the for_each instance key of the stage at addr.
 func InstanceAddr(stageAddr, key string) string {
-	return stageAddr + "[" + strconv.Quote(key) + "]"
+	var space [96]byte // on the stack: the address is the only allocation
+	b := append(space[:0], stageAddr...)
+	b = append(b, '[')
+	b = strconv.AppendQuote(b, key)
+	return string(append(b, ']'))
 }
 
 // expand evaluates every stage's for_each (which may use var, local and pipeline only) and creates
@@ -295,26 +300,44 @@ func sortItems(items []forEachItem) {
 		ok bool
 	}
 	keys := make([]sortKey, len(items))
+	numbers, nan := 0, false
 	for i, it := range items {
 		f, err := strconv.ParseFloat(it.key, 64)
 		keys[i] = sortKey{f, err == nil}
+		if err == nil {
+			numbers++
+			nan = nan || math.IsNaN(f)
+		}
+	}
+	less := func(a, b int) bool {
+		ka, kb := keys[a], keys[b]
+		if ka.ok && kb.ok {
+			return ka.f < kb.f
+		}
+		return items[a].key < items[b].key
+	}
+	// range() gives sorted items, which a stable sort leaves as they are. (Only when the keys are
+	// all numbers, none NaN, or all not: mixed, less is not transitive, and a stable sort may
+	// move items that are in order pair by pair.)
+	if !nan && (numbers == 0 || numbers == len(items)) {
+		sorted := true
+		for i := 1; i < len(items) && sorted; i++ {
+			sorted = !less(i, i-1)
+		}
+		if sorted {
+			return
+		}
 	}
 	idx := make([]int, len(items))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		ka, kb := keys[idx[a]], keys[idx[b]]
-		if ka.ok && kb.ok {
-			return ka.f < kb.f
-		}
-		return items[idx[a]].key < items[idx[b]].key
-	})
-	sorted := make([]forEachItem, len(items))
+	sort.SliceStable(idx, func(a, b int) bool { return less(idx[a], idx[b]) })
+	out := make([]forEachItem, len(items))
 	for i, j := range idx {
-		sorted[i] = items[j]
+		out[i] = items[j]
 	}
-	copy(items, sorted)
+	copy(items, out)
 }
 
 // StageValue combines the exposed values of a stage's nodes into the value other stages see:
