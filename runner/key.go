@@ -97,6 +97,11 @@ func (r *Runner) prepareFrom(node *pipelines.Node, cfg cty.Value, task *stages.T
 			n.waitingOn = append(n.waitingOn, u)
 		}
 	}
+	if !depsRecorded(r.p, s, records) {
+		// An upstream node whose outputs this one reads will run first (depComponents below
+		// would say so after the parameters: a join's are the paths of all its upstream nodes).
+		return n, nil
+	}
 	comp := make(map[string]string, len(s.Attrs)+8)
 	known, err := pipelines.KeyComponents(s, cfg, comp)
 	if err != nil || !known {
@@ -149,6 +154,20 @@ func (r *Runner) addIdentity(n *prepared, comp map[string]string) {
 	comp["kind"] = n.stage.Kind.Name()
 	comp["version"] = n.stage.Kind.Version()
 	comp["seed"] = strconv.FormatInt(n.seed, 10)
+}
+
+// depsRecorded reports whether every node of every stage s refers to has a record (see
+// depComponents).
+func depsRecorded(p *pipelines.Pipeline, s *pipelines.Stage, records map[string]*cache.Record) bool {
+	for _, ref := range s.Refs {
+		target, _ := p.Stage(ref.Target)
+		for _, tn := range target.Nodes {
+			if records[tn.Addr] == nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // depComponents adds a "dep:NODE" component for every node of every stage s refers to; it reports
