@@ -6,6 +6,7 @@ package ctyelem
 
 import (
 	"iter"
+	"math/big"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -26,13 +27,20 @@ func Values(v cty.Value) iter.Seq[cty.Value] {
 		ty := v.Type()
 		if ty.IsListType() || ty.IsTupleType() {
 			n := v.LengthInt()
-			for i := 0; i < n; i++ {
-				var idx cty.Value
-				if i < len(indices) {
-					idx = indices[i]
-				} else {
-					idx = cty.NumberIntVal(int64(i))
+			for i := 0; i < min(n, len(indices)); i++ {
+				if !yield(v.Index(indices[i])) {
+					return
 				}
+			}
+			if n <= len(indices) {
+				return
+			}
+			// Past them, one number that changes: cty.NumberVal wraps f without copying it, and
+			// Index only reads the key's value, so idx never holds an index after its call.
+			f := new(big.Float)
+			idx := cty.NumberVal(f)
+			for i := len(indices); i < n; i++ {
+				f.SetInt64(int64(i))
 				if !yield(v.Index(idx)) {
 					return
 				}

@@ -57,6 +57,22 @@ func TestValuesAsElementIterator(t *testing.T) {
 	}
 }
 
+func TestValuesAllocatesOnceForLongLists(t *testing.T) {
+	long := make([]cty.Value, 1000)
+	for i := range long {
+		long[i] = cty.StringVal("x")
+	}
+	v := cty.ListVal(long)
+	allocs := testing.AllocsPerRun(20, func() {
+		for e := range Values(v) {
+			_ = e
+		}
+	})
+	if allocs > 4 {
+		t.Errorf("%.0f allocations per iteration over 1,000 elements, want at most 4", allocs)
+	}
+}
+
 func TestValuesDoesNotAllocateForShortLists(t *testing.T) {
 	v := cty.ListVal([]cty.Value{cty.StringVal("sh"), cty.StringVal("-c"), cty.StringVal("echo")})
 	allocs := testing.AllocsPerRun(100, func() {
