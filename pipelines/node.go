@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pcamflow/pcamflow/internal/ctyelem"
 	"github.com/pcamflow/pcamflow/stages"
 )
 
@@ -234,7 +235,7 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 	bad := hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each",
 		Detail:  "for_each must be a list or set of strings or numbers, or a map, e.g. for_each = range(20) or for_each = { small = 64, large = 256 }.",
 		Subject: expr.Range().Ptr()}}
-	if v.IsNull() || !v.IsWhollyKnown() {
+	if v.IsNull() || !whollyKnown(v) {
 		return nil, bad
 	}
 	ty := v.Type()
@@ -243,13 +244,25 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 	}
 	items := make([]forEachItem, 0, v.LengthInt())
 	seen := make(map[string]bool, v.LengthInt())
-	for it := v.ElementIterator(); it.Next(); {
-		k, e := it.Element()
-		var key string
-		switch {
-		case ty.IsMapType() || ty.IsObjectType():
-			key = k.AsString()
-		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+	add := func(key string, e cty.Value) hcl.Diagnostics {
+		if seen[key] {
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate for_each key",
+				Detail: fmt.Sprintf("for_each yields the key %q twice; instance keys must be unique.", key), Subject: expr.Range().Ptr()}}
+		}
+		seen[key] = true
+		items = append(items, forEachItem{key: key, value: e})
+		return nil
+	}
+	if ty.IsMapType() || ty.IsObjectType() {
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if d := add(k.AsString(), e); d != nil {
+				return nil, d
+			}
+		}
+	} else {
+		for e := range ctyelem.Values(v) { // a list, set or tuple: the element is the key
+			var key string
 			switch {
 			case e.Type() == cty.String && !e.IsNull():
 				key = e.AsString()
@@ -258,15 +271,10 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 			default:
 				return nil, bad
 			}
-		default:
-			return nil, bad
+			if d := add(key, e); d != nil {
+				return nil, d
+			}
 		}
-		if seen[key] {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate for_each key",
-				Detail: fmt.Sprintf("for_each yields the key %q twice; instance keys must be unique.", key), Subject: expr.Range().Ptr()}}
-		}
-		seen[key] = true
-		items = append(items, forEachItem{key: key, value: e})
 	}
 	sortItems(items)
 	return items, nil
