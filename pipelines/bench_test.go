@@ -33,3 +33,27 @@ func BenchmarkLoad10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadForEach measures loading a for_each fan-out of 30,000 command instances and one
+// stage that reads them all (the shape of issue 13 item 5, without planning).
+func BenchmarkLoadForEach(b *testing.B) {
+	src := []byte(`command "shard" {
+  for_each = range(30000)
+  run      = ["sh", "-c", "echo ${each.key} > out/${each.key}.txt"]
+  outputs  = ["out/${each.key}.txt"]
+}
+
+command "join" {
+  run     = ["sh", "-c", "cat out/*.txt | wc -l > all.txt"]
+  inputs  = [for s in command.shard : s.outputs[0]]
+  outputs = ["all.txt"]
+}
+`)
+	reg := builtin.Registry()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, diags := pipelines.Load("fan.hcl", src, reg, pipelines.Options{}); diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+	}
+}

@@ -131,6 +131,22 @@ var rangeFunc = function.New(&function.Spec{
 		}
 		var vals []cty.Value
 		num, stepVal, endVal := cty.NumberVal(start), cty.NumberVal(step), cty.NumberVal(end)
+		if n, ok := wholeRangeLen(start, end, step); ok {
+			// The same values by the same additions, without comparing each with end (which
+			// costs five allocations per value in go-cty): whole numbers this small are exact.
+			if n > maxRangeValues {
+				return cty.NilVal, rangeTooLong(fmt.Sprintf("more than %d", maxRangeValues))
+			}
+			if n == 0 {
+				return cty.ListValEmpty(cty.Number), nil
+			}
+			vals = make([]cty.Value, 0, n)
+			for range n {
+				vals = append(vals, num)
+				num = num.Add(stepVal)
+			}
+			return cty.ListVal(vals), nil
+		}
 		down := step.Sign() < 0
 		for {
 			if (down && num.LessThanOrEqualTo(endVal).True()) || (!down && num.GreaterThanOrEqualTo(endVal).True()) {
@@ -148,6 +164,32 @@ var rangeFunc = function.New(&function.Spec{
 		return cty.ListVal(vals), nil
 	},
 })
+
+// wholeRangeLen returns how many values range(start, end, step) has when all three are whole
+// numbers of magnitude at most 2^52 (so that every value and every sum is exact in any precision
+// go-cty computes them with): ceil((end − start) / step), or 0.
+func wholeRangeLen(start, end, step *big.Float) (int64, bool) {
+	const limit = 1 << 52
+	var v [3]int64
+	for i, f := range []*big.Float{start, end, step} {
+		if f.IsInf() || !f.IsInt() {
+			return 0, false
+		}
+		n, acc := f.Int64()
+		if acc != big.Exact || n > limit || n < -limit {
+			return 0, false
+		}
+		v[i] = n
+	}
+	s, e, st := v[0], v[1], v[2]
+	if st < 0 {
+		s, e, st = -s, -e, -st
+	}
+	if st == 0 || e <= s {
+		return 0, st != 0
+	}
+	return (e - s + st - 1) / st, true
+}
 
 func rangeTooLong(count string) error {
 	return fmt.Errorf("range would produce %s values, more than the limit of %d (it keeps a mistyped bound from exhausting memory); narrow the range or use a larger step", count, maxRangeValues)

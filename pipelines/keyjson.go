@@ -7,6 +7,8 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/pcamflow/pcamflow/internal/ctyelem"
 )
 
 // The canonical JSON of key parameters. Params used cty's JSON encoder (cty/json.Marshal), whose
@@ -50,12 +52,11 @@ func appendJSON(b []byte, v cty.Value) ([]byte, bool) {
 	case ty.IsListType(), ty.IsSetType(), ty.IsTupleType():
 		b = append(b, '[')
 		first := true
-		for it := v.ElementIterator(); it.Next(); {
+		for e := range ctyelem.Values(v) {
 			if !first {
 				b = append(b, ',')
 			}
 			first = false
-			_, e := it.Element()
 			var ok bool
 			if b, ok = appendJSON(b, e); !ok {
 				return b, false
@@ -141,8 +142,8 @@ func whollyKnown(v cty.Value) bool {
 		}
 		return true
 	case ty.IsListType(), ty.IsSetType(), ty.IsTupleType(), ty.IsMapType():
-		for it := v.ElementIterator(); it.Next(); {
-			if _, e := it.Element(); !whollyKnown(e) {
+		for e := range ctyelem.Values(v) {
+			if !whollyKnown(e) {
 				return false
 			}
 		}

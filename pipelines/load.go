@@ -180,6 +180,10 @@ func (p *Pipeline) addStage(reg *stages.Registry, b *hcl.Block) hcl.Diagnostics 
 	kind, _ := reg.Lookup(b.Type)
 	s := &Stage{Kind: kind, Name: b.Labels[0], Addr: b.Type + "." + b.Labels[0], DeclRange: b.DefRange,
 		Attrs: map[string]*hcl.Attribute{}, attrs: kind.Attrs()}
+	s.paramNames = make([]string, len(s.attrs))
+	for i, a := range s.attrs {
+		s.paramNames[i] = "param." + a.Name
+	}
 	var diags hcl.Diagnostics
 	if !validName(s.Name) {
 		diags = diags.Append(invalidName("stage", s.Name, b.LabelRanges[0]))
@@ -266,8 +270,8 @@ func (p *Pipeline) decodeDependsOn(a *hcl.Attribute) ([]Ref, hcl.Diagnostics) {
 // attributes of referenced stages and kind-specific problems are reported before anything runs.
 func (p *Pipeline) check() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	exposed := map[string]cty.Value{}
-	nodeValues := map[string]cty.Value{}
+	exposed := make(map[string]cty.Value, len(p.Order))
+	nodeValues := make(map[string]cty.Value, len(p.Nodes))
 	for _, s := range p.Order {
 		if s.broken {
 			exposed[s.Addr] = cty.DynamicVal
@@ -279,13 +283,17 @@ func (p *Pipeline) check() hcl.Diagnostics {
 			continue
 		}
 		evaluated := p.evalInstances(s, exposed)
+		var ev *nodeEval
+		if evaluated == nil {
+			ev = p.newNodeEval(s, exposed)
+		}
 		for i, n := range s.Nodes {
 			var cfg cty.Value
 			var cdiags hcl.Diagnostics
 			if evaluated != nil {
 				cfg, cdiags = evaluated[i].cfg, evaluated[i].diags
 			} else {
-				cfg, cdiags = p.EvalNode(n, exposed)
+				cfg, cdiags = ev.eval(n)
 			}
 			if i == 0 || !cdiags.HasErrors() {
 				diags = append(diags, cdiags...)
@@ -300,21 +308,23 @@ func (p *Pipeline) check() hcl.Diagnostics {
 			}
 			var task *stages.Task
 			var pdiags hcl.Diagnostics
+			var value cty.Value
 			if evaluated != nil && evaluated[i].prepared {
-				task, pdiags = evaluated[i].task, evaluated[i].pdiags
+				task, pdiags, value = evaluated[i].task, evaluated[i].pdiags, evaluated[i].exposed
 			} else {
 				task, pdiags = s.Kind.Prepare(cfg, s.AttrRange)
+				value = s.Kind.Expose(cfg, nil)
 			}
 			if i == 0 {
 				diags = append(diags, pdiags...)
 			}
-			nodeValues[n.Addr] = s.Kind.Expose(cfg, nil)
+			nodeValues[n.Addr] = value
 			switch {
 			case pdiags.HasErrors():
 			case len(s.Refs) == 0:
-				n.staticCfg, n.staticTask, n.staticExposed = cfg, task, nodeValues[n.Addr]
+				n.staticCfg, n.staticTask, n.staticExposed = cfg, task, value
 			default:
-				n.checked = &checkedNode{cfg: cfg, task: task, exposed: nodeValues[n.Addr]}
+				n.checked = &checkedNode{cfg: cfg, task: task, exposed: value}
 			}
 		}
 		exposed[s.Addr] = StageValue(s, nodeValues)

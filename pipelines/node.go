@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"sort"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pcamflow/pcamflow/internal/ctyelem"
 	"github.com/pcamflow/pcamflow/stages"
 )
 
@@ -19,9 +21,6 @@ type Node struct {
 	Stage *Stage
 	// Key is the for_each key ("" for a stage without for_each).
 	Key string
-	// Each is the object {key, value} visible as `each` in the stage's expressions (cty.NilVal
-	// without for_each).
-	Each cty.Value
 	// Addr is the node's address: "kind.name", or kind.name["key"] for a for_each instance.
 	Addr string
 	// Upstream lists the addresses of every node of every upstream stage.
@@ -34,6 +33,9 @@ type Node struct {
 	// example partition = each.value); nil means the stage's (Stage.Resources).
 	Resources *Resources
 
+	// eachValue is the value of `each.value` (the for_each element, or the seed of a seed node);
+	// cty.NilVal without for_each. See Each.
+	eachValue     cty.Value
 	staticCfg     cty.Value
 	staticTask    *stages.Task
 	staticExposed cty.Value
@@ -45,6 +47,16 @@ type Node struct {
 type checkedNode struct {
 	cfg, exposed cty.Value
 	task         *stages.Task
+}
+
+// Each returns the object {key, value} visible as `each` in the stage's expressions, or cty.NilVal
+// for a node without for_each. It is built on each call, when the node is evaluated, rather than
+// kept by each of 100,000 instances.
+func (n *Node) Each() cty.Value {
+	if n.eachValue == cty.NilVal {
+		return cty.NilVal
+	}
+	return cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(n.Key), "value": n.eachValue})
 }
 
 // Static returns the configuration and task evaluated while loading, for nodes whose configuration
@@ -79,7 +91,11 @@ func (p *Pipeline) Node(addr string) (*Node, bool) {
 
 // InstanceAddr is the address of the for_each instance key of the stage at addr.
 func InstanceAddr(stageAddr, key string) string {
-	return stageAddr + "[" + strconv.Quote(key) + "]"
+	var space [96]byte // on the stack: the address is the only allocation
+	b := append(space[:0], stageAddr...)
+	b = append(b, '[')
+	b = strconv.AppendQuote(b, key)
+	return string(append(b, ']'))
 }
 
 // expand evaluates every stage's for_each (which may use var, local and pipeline only) and creates
@@ -100,8 +116,7 @@ func (p *Pipeline) expand() hcl.Diagnostics {
 		items, idiags := p.forEachItems(s)
 		diags = append(diags, idiags...)
 		for _, it := range items {
-			each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(it.key), "value": it.value})
-			p.addNode(&Node{Stage: s, Key: it.key, Each: each, Addr: InstanceAddr(s.Addr, it.key)})
+			p.addNode(&Node{Stage: s, Key: it.key, eachValue: it.value, Addr: InstanceAddr(s.Addr, it.key)})
 		}
 	}
 	for _, n := range p.Nodes {
@@ -174,8 +189,7 @@ func (p *Pipeline) addSeeded(s *Stage, seeds []int64) {
 	for _, seed := range seeds {
 		seed := seed
 		key := strconv.FormatInt(seed, 10)
-		each := cty.ObjectVal(map[string]cty.Value{"key": cty.StringVal(key), "value": cty.NumberIntVal(seed)})
-		p.addNode(&Node{Stage: s, Key: key, Each: each, Addr: InstanceAddr(s.Addr, key), Seed: &seed})
+		p.addNode(&Node{Stage: s, Key: key, eachValue: cty.NumberIntVal(seed), Addr: InstanceAddr(s.Addr, key), Seed: &seed})
 	}
 	p.addNode(&Node{Stage: s, Addr: s.Addr, Aggregate: true})
 }
@@ -221,22 +235,34 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 	bad := hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid for_each",
 		Detail:  "for_each must be a list or set of strings or numbers, or a map, e.g. for_each = range(20) or for_each = { small = 64, large = 256 }.",
 		Subject: expr.Range().Ptr()}}
-	if v.IsNull() || !v.IsWhollyKnown() {
+	if v.IsNull() || !whollyKnown(v) {
 		return nil, bad
 	}
 	ty := v.Type()
 	if !ty.IsMapType() && !ty.IsObjectType() && !ty.IsListType() && !ty.IsSetType() && !ty.IsTupleType() {
 		return nil, bad
 	}
-	var items []forEachItem
-	seen := map[string]bool{}
-	for it := v.ElementIterator(); it.Next(); {
-		k, e := it.Element()
-		var key string
-		switch {
-		case ty.IsMapType() || ty.IsObjectType():
-			key = k.AsString()
-		case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+	items := make([]forEachItem, 0, v.LengthInt())
+	seen := make(map[string]bool, v.LengthInt())
+	add := func(key string, e cty.Value) hcl.Diagnostics {
+		if seen[key] {
+			return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate for_each key",
+				Detail: fmt.Sprintf("for_each yields the key %q twice; instance keys must be unique.", key), Subject: expr.Range().Ptr()}}
+		}
+		seen[key] = true
+		items = append(items, forEachItem{key: key, value: e})
+		return nil
+	}
+	if ty.IsMapType() || ty.IsObjectType() {
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if d := add(k.AsString(), e); d != nil {
+				return nil, d
+			}
+		}
+	} else {
+		for e := range ctyelem.Values(v) { // a list, set or tuple: the element is the key
+			var key string
 			switch {
 			case e.Type() == cty.String && !e.IsNull():
 				key = e.AsString()
@@ -245,15 +271,10 @@ func (p *Pipeline) forEachItems(s *Stage) ([]forEachItem, hcl.Diagnostics) {
 			default:
 				return nil, bad
 			}
-		default:
-			return nil, bad
+			if d := add(key, e); d != nil {
+				return nil, d
+			}
 		}
-		if seen[key] {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Duplicate for_each key",
-				Detail: fmt.Sprintf("for_each yields the key %q twice; instance keys must be unique.", key), Subject: expr.Range().Ptr()}}
-		}
-		seen[key] = true
-		items = append(items, forEachItem{key: key, value: e})
 	}
 	sortItems(items)
 	return items, nil
@@ -287,26 +308,44 @@ func sortItems(items []forEachItem) {
 		ok bool
 	}
 	keys := make([]sortKey, len(items))
+	numbers, nan := 0, false
 	for i, it := range items {
 		f, err := strconv.ParseFloat(it.key, 64)
 		keys[i] = sortKey{f, err == nil}
+		if err == nil {
+			numbers++
+			nan = nan || math.IsNaN(f)
+		}
+	}
+	less := func(a, b int) bool {
+		ka, kb := keys[a], keys[b]
+		if ka.ok && kb.ok {
+			return ka.f < kb.f
+		}
+		return items[a].key < items[b].key
+	}
+	// range() gives sorted items, which a stable sort leaves as they are. (Only when the keys are
+	// all numbers, none NaN, or all not: mixed, less is not transitive, and a stable sort may
+	// move items that are in order pair by pair.)
+	if !nan && (numbers == 0 || numbers == len(items)) {
+		sorted := true
+		for i := 1; i < len(items) && sorted; i++ {
+			sorted = !less(i, i-1)
+		}
+		if sorted {
+			return
+		}
 	}
 	idx := make([]int, len(items))
 	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		ka, kb := keys[idx[a]], keys[idx[b]]
-		if ka.ok && kb.ok {
-			return ka.f < kb.f
-		}
-		return items[idx[a]].key < items[idx[b]].key
-	})
-	sorted := make([]forEachItem, len(items))
+	sort.SliceStable(idx, func(a, b int) bool { return less(idx[a], idx[b]) })
+	out := make([]forEachItem, len(items))
 	for i, j := range idx {
-		sorted[i] = items[j]
+		out[i] = items[j]
 	}
-	copy(items, sorted)
+	copy(items, out)
 }
 
 // StageValue combines the exposed values of a stage's nodes into the value other stages see:
@@ -318,7 +357,7 @@ func StageValue(s *Stage, nodeValues map[string]cty.Value) cty.Value {
 		}
 		return cty.DynamicVal
 	}
-	attrs := map[string]cty.Value{}
+	attrs := make(map[string]cty.Value, len(s.Nodes))
 	for _, n := range s.Nodes {
 		v, ok := nodeValues[n.Addr]
 		if !ok {

@@ -75,6 +75,7 @@ type Stage struct {
 	forEach        hcl.Expression // nil without for_each
 	broken         bool           // its block or references had errors: not evaluated by check
 	attrs          []stages.Attr  // Kind.Attrs(), asked once
+	paramNames     []string       // "param." + the name of each of attrs (key component names)
 }
 
 // attrSpecs returns the kind's attributes, computed once per stage (a kind may build them anew on
@@ -84,6 +85,14 @@ func (s *Stage) attrSpecs() []stages.Attr {
 		return s.Kind.Attrs()
 	}
 	return s.attrs
+}
+
+// paramComponent is the name of the key component of the i-th attribute of s.attrSpecs().
+func (s *Stage) paramComponent(i int) string {
+	if s.paramNames == nil {
+		return "param." + s.attrSpecs()[i].Name
+	}
+	return s.paramNames[i]
 }
 
 // ForEach reports whether the stage is instantiated per for_each element.

@@ -78,3 +78,47 @@ func TestRange(t *testing.T) {
 		}
 	}
 }
+
+// TestRangeWholeNumbersAsLoop checks that range() of whole numbers, which counts its values
+// instead of comparing each with the end, gives the values the comparing loop gives, bit for bit.
+func TestRangeWholeNumbersAsLoop(t *testing.T) {
+	loop := func(start, end, step cty.Value) []cty.Value {
+		var vals []cty.Value
+		down := step.AsBigFloat().Sign() < 0
+		for num := start; ; num = num.Add(step) {
+			if (down && num.LessThanOrEqualTo(end).True()) || (!down && num.GreaterThanOrEqualTo(end).True()) {
+				return vals
+			}
+			vals = append(vals, num)
+		}
+	}
+	n := cty.NumberIntVal
+	cases := [][3]cty.Value{
+		{n(0), n(7), n(1)}, {n(0), n(7), n(2)}, {n(0), n(7), n(7)}, {n(0), n(7), n(8)}, {n(3), n(3), n(1)},
+		{n(5), n(-4), n(-3)}, {n(-10), n(10), n(3)}, {n(0), n(-7), n(-2)}, {n(-7), n(0), n(7)},
+		{n(1 << 52), n(1<<52 - 5), n(-2)}, {n(-1 << 52), n(-1<<52 + 9), n(4)},
+		{n(1<<52 + 1), n(1<<52 + 5), n(1)}, // past the exact bound: the comparing loop
+		{cty.NumberFloatVal(0.5), n(3), n(1)}, {n(0), cty.NumberFloatVal(2.5), n(1)}, {n(0), n(2), cty.NumberFloatVal(0.5)},
+	}
+	for _, c := range cases {
+		got, err := rangeFunc.Call(c[:])
+		if err != nil {
+			t.Fatalf("range(%#v): %v", c, err)
+		}
+		want := loop(c[0], c[1], c[2])
+		if got.LengthInt() != len(want) {
+			t.Fatalf("range(%#v) has %d values, want %d", c, got.LengthInt(), len(want))
+		}
+		for i, g := range got.AsValueSlice() {
+			gf, wf := g.AsBigFloat(), want[i].AsBigFloat()
+			if gf.Cmp(wf) != 0 || gf.Prec() != wf.Prec() || gf.Text('g', -1) != wf.Text('g', -1) {
+				t.Errorf("range(%#v)[%d] = %s (precision %d), want %s (precision %d)", c, i, gf.Text('g', -1), gf.Prec(), wf.Text('g', -1), wf.Prec())
+			}
+		}
+	}
+	for _, src := range []string{"range(1000001)", "range(0, 2000000, 1)"} {
+		if _, diags := evalExpr(t, src); !diags.HasErrors() || !strings.Contains(diags.Error(), "more than") {
+			t.Errorf("%s: %v, want an error naming the limit", src, diags)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func (p *Pipeline) eachResources() hcl.Diagnostics {
 		}
 		for _, n := range s.Nodes {
 			ctx := p.baseContext()
-			ctx.Variables["each"] = n.Each
+			ctx.Variables["each"] = n.Each()
 			res, rdiags := decodeResources(rb.Body, ctx)
 			res.DeclRange = rb.DefRange
 			for _, d := range rdiags {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +30,6 @@ type prepared struct {
 	stage      *pipelines.Stage
 	cfg        cty.Value
 	task       *stages.Task
-	params     map[string]string
 	components map[string]string
 	key        string // "" when an input is not known yet (an upstream will run)
 	waitingOn  []string
@@ -97,7 +97,13 @@ func (r *Runner) prepareFrom(node *pipelines.Node, cfg cty.Value, task *stages.T
 			n.waitingOn = append(n.waitingOn, u)
 		}
 	}
-	params, known, err := pipelines.KeyParams(s, cfg)
+	if !depsRecorded(r.p, s, records) {
+		// An upstream node whose outputs this one reads will run first (depComponents below
+		// would say so after the parameters: a join's are the paths of all its upstream nodes).
+		return n, nil
+	}
+	comp := make(map[string]string, len(s.Attrs)+8)
+	known, err := pipelines.KeyComponents(s, cfg, comp)
 	if err != nil || !known {
 		// Not known until upstream nodes run (an error is only a value that cannot be encoded,
 		// which, as before, leaves the key unknown).
@@ -105,9 +111,9 @@ func (r *Runner) prepareFrom(node *pipelines.Node, cfg cty.Value, task *stages.T
 	}
 	if node.Key != "" {
 		// The instance key is part of the key even when no attribute uses it.
-		params["for_each.key"] = strconv.Quote(node.Key)
+		comp["param.for_each.key"] = strconv.Quote(node.Key)
 	}
-	comp := r.components(n, params)
+	r.addIdentity(n, comp)
 	if node.Aggregate {
 		comp["aggregate"] = "true"
 		for _, u := range node.Upstream {
@@ -135,15 +141,33 @@ func (r *Runner) prepareFrom(node *pipelines.Node, cfg cty.Value, task *stages.T
 
 // components returns the kind, version, seed and parameter components of a node's key.
 func (r *Runner) components(n *prepared, params map[string]string) map[string]string {
-	n.params = params
 	comp := make(map[string]string, len(params)+8)
-	comp["kind"] = n.stage.Kind.Name()
-	comp["version"] = n.stage.Kind.Version()
-	comp["seed"] = strconv.FormatInt(n.seed, 10)
+	r.addIdentity(n, comp)
 	for name, js := range params {
 		comp["param."+name] = js
 	}
 	return comp
+}
+
+// addIdentity adds the kind, version and seed components of a node's key.
+func (r *Runner) addIdentity(n *prepared, comp map[string]string) {
+	comp["kind"] = n.stage.Kind.Name()
+	comp["version"] = n.stage.Kind.Version()
+	comp["seed"] = strconv.FormatInt(n.seed, 10)
+}
+
+// depsRecorded reports whether every node of every stage s refers to has a record (see
+// depComponents).
+func depsRecorded(p *pipelines.Pipeline, s *pipelines.Stage, records map[string]*cache.Record) bool {
+	for _, ref := range s.Refs {
+		target, _ := p.Stage(ref.Target)
+		for _, tn := range target.Nodes {
+			if records[tn.Addr] == nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // depComponents adds a "dep:NODE" component for every node of every stage s refers to; it reports
@@ -164,15 +188,21 @@ func depComponents(p *pipelines.Pipeline, s *pipelines.Stage, records map[string
 
 // keyOf hashes the sorted components.
 func keyOf(comp map[string]string) string {
-	keys := make([]string, 0, len(comp))
+	// The names and the buffer of a node with few components live on the stack.
+	var keySpace [32]string
+	var bufSpace [2048]byte
+	keys := keySpace[:0]
 	size := len(keyFormat) + 1
 	for k, v := range comp {
 		keys = append(keys, k)
 		size += len(k) + len(v) + 24
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	// One buffer hashed at once: "LEN:NAME=LEN:VALUE\n" per component, as fmt wrote them.
-	b := make([]byte, 0, size)
+	b := bufSpace[:0]
+	if size > len(bufSpace) {
+		b = make([]byte, 0, size)
+	}
 	b = append(b, keyFormat+"\n"...)
 	for _, k := range keys {
 		v := comp[k]
@@ -278,6 +308,9 @@ func (r *Runner) isScript(rel string) bool {
 // upstreamOutputs maps project-relative output paths of s's direct upstream stages to the stage
 // address, from the tasks prepared for them earlier in this plan or run.
 func (r *Runner) upstreamOutputs(node *pipelines.Node) map[string]string {
+	if len(node.Upstream) == 0 {
+		return nil // read only
+	}
 	out := map[string]string{}
 	for _, u := range node.Upstream {
 		task := r.getTask(u)

@@ -2,7 +2,7 @@ package runner
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -15,18 +15,17 @@ func why(prev, cur map[string]string) []string {
 	if prev == nil {
 		return []string{"no earlier run"}
 	}
-	names := make(map[string]bool, len(prev)+len(cur))
-	for k := range prev {
-		names[k] = true
-	}
+	// The names of both, sorted: those of cur, then those only prev has.
+	keys := make([]string, 0, len(cur)+4)
 	for k := range cur {
-		names[k] = true
-	}
-	keys := make([]string, 0, len(names))
-	for k := range names {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
 	type change struct{ group, subject, line string }
 	var changes []change
 	count := map[string]int{}

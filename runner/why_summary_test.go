@@ -33,6 +33,15 @@ func TestKeyOfMatchesReference(t *testing.T) {
 		{"a": "", "": "b", "dep:command.x[\"1\"]": strings.Repeat("f", 64), "input:data/a b.txt": "file:" + strings.Repeat("0", 64)},
 		{"long": strings.Repeat("x\n=:", 10000)},
 	}
+	// More names than keyOf keeps on the stack, and buffers just below and above its stack buffer.
+	many := map[string]string{}
+	for i := range 40 {
+		many[fmt.Sprintf("param.p%02d", i)] = strings.Repeat("v", i)
+	}
+	comps = append(comps, many)
+	for _, n := range []int{1990, 2000, 2010, 2030} {
+		comps = append(comps, map[string]string{"kind": "command", "param.run": strings.Repeat("r", n)})
+	}
 	for _, c := range comps {
 		if got, want := keyOf(c), keyOfReference(c); got != want {
 			t.Errorf("keyOf(%d components) = %s, want %s", len(c), got, want)

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pcamflow/pcamflow/internal/ctyelem"
 	"github.com/pcamflow/pcamflow/internal/projectpath"
 	"github.com/pcamflow/pcamflow/stages"
 )
@@ -99,26 +100,38 @@ func (Kind) Prepare(cfg cty.Value, at stages.RangeFunc) (*stages.Task, hcl.Diagn
 			task.Optional = append(task.Optional, filepath.Join(workdir, arg))
 		}
 	}
-	outs, odiags := outputs(cfg.GetAttr("outputs"), at)
-	diags = append(diags, odiags...)
-	for name, p := range outs {
-		task.Outputs[name] = stages.Output{Path: p}
-	}
+	diags = append(diags, outputs(cfg.GetAttr("outputs"), at, task.Outputs)...)
 	return task, diags
 }
 
-// outputs decodes the outputs attribute: a list of paths (each named by its path) or a map name => path.
-func outputs(v cty.Value, at stages.RangeFunc) (map[string]string, hcl.Diagnostics) {
+// outputs decodes the outputs attribute into res: a list of paths (each named by its path) or a
+// map name => path.
+func outputs(v cty.Value, at stages.RangeFunc, res map[string]stages.Output) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	res := map[string]string{}
 	if !v.IsKnown() || v.IsNull() {
-		return res, nil
+		return nil
 	}
 	ty := v.Type()
 	isMap := ty.IsObjectType() || ty.IsMapType()
 	if !isMap && !ty.IsListType() && !ty.IsTupleType() && !ty.IsSetType() {
-		return res, diags.Append(errorAt(at("outputs"), "Incorrect attribute value type",
+		return diags.Append(errorAt(at("outputs"), "Incorrect attribute value type",
 			`outputs must be a list of paths, e.g. ["results/metrics.json"], or a map such as { metrics = "results/metrics.json" }.`))
+	}
+	if !isMap {
+		// A list names each output by its clean path: res is what was seen.
+		for e := range ctyelem.Values(v) {
+			if !e.IsKnown() {
+				continue
+			}
+			if clean, d := outputPath(e, at); d != nil {
+				diags = diags.Append(d)
+			} else if _, dup := res[clean]; dup {
+				diags = diags.Append(duplicateOutput(at, e.AsString()))
+			} else {
+				res[clean] = stages.Output{Path: clean}
+			}
+		}
+		return diags
 	}
 	seen := map[string]bool{}
 	for it := v.ElementIterator(); it.Next(); {
@@ -126,28 +139,34 @@ func outputs(v cty.Value, at stages.RangeFunc) (map[string]string, hcl.Diagnosti
 		if !e.IsKnown() {
 			continue
 		}
-		if e.IsNull() || e.Type() != cty.String {
-			diags = diags.Append(errorAt(at("outputs"), "Incorrect attribute value type", "Every output must be a path string."))
-			continue
+		clean, d := outputPath(e, at)
+		switch {
+		case d != nil:
+			diags = diags.Append(d)
+		case seen[clean]:
+			diags = diags.Append(duplicateOutput(at, e.AsString()))
+		default:
+			seen[clean] = true
+			res[k.AsString()] = stages.Output{Path: clean}
 		}
-		p := e.AsString()
-		if msg := checkRelative(p); msg != "" {
-			diags = diags.Append(errorAt(at("outputs"), "Invalid output path", fmt.Sprintf("Output %q %s", p, msg)))
-			continue
-		}
-		clean := filepath.Clean(p)
-		if seen[clean] {
-			diags = diags.Append(errorAt(at("outputs"), "Duplicate output path", fmt.Sprintf("Output %q is declared twice; remove one.", p)))
-			continue
-		}
-		seen[clean] = true
-		name := clean
-		if isMap {
-			name = k.AsString()
-		}
-		res[name] = clean
 	}
-	return res, diags
+	return diags
+}
+
+// outputPath returns the clean path of one known element of outputs, or why it is not one.
+func outputPath(e cty.Value, at stages.RangeFunc) (string, *hcl.Diagnostic) {
+	if e.IsNull() || e.Type() != cty.String {
+		return "", errorAt(at("outputs"), "Incorrect attribute value type", "Every output must be a path string.")
+	}
+	p := e.AsString()
+	if msg := checkRelative(p); msg != "" {
+		return "", errorAt(at("outputs"), "Invalid output path", fmt.Sprintf("Output %q %s", p, msg))
+	}
+	return filepath.Clean(p), nil
+}
+
+func duplicateOutput(at stages.RangeFunc, p string) *hcl.Diagnostic {
+	return errorAt(at("outputs"), "Duplicate output path", fmt.Sprintf("Output %q is declared twice; remove one.", p))
 }
 
 // checkRelative returns a message when p is not a clean project-relative path.
@@ -181,9 +200,8 @@ func stringList(v cty.Value) []string {
 	if !v.IsKnown() || v.IsNull() {
 		return nil
 	}
-	out := []string{}
-	for it := v.ElementIterator(); it.Next(); {
-		_, e := it.Element()
+	out := make([]string, 0, v.LengthInt())
+	for e := range ctyelem.Values(v) {
 		if e.IsKnown() && !e.IsNull() {
 			out = append(out, e.AsString())
 		}
