@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -97,22 +99,36 @@ func (ix *refIndex) entry(name string) (e refIndexEntry, ok bool) {
 	return e, ok
 }
 
-// components decodes an entry's components.
-func (e refIndexEntry) components() (map[string]string, error) {
+// components decodes an entry's components, in name order.
+func (e refIndexEntry) components() ([]Component, error) {
 	r := stringReader{s: e.comps}
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(e.comps)) {
 		return nil, errors.New("bad component count")
 	}
-	m := make(map[string]string, n)
-	for range n {
-		k, v := r.str(), r.str()
-		m[k] = v
+	comps := make([]Component, n)
+	for i := range comps {
+		comps[i] = Component{Name: r.str(), Value: r.str()}
 	}
 	if r.err != nil || r.off != len(e.comps) {
 		return nil, errors.New("bad components")
 	}
-	return m, nil
+	return comps, nil
+}
+
+// Component is one part of a cache key: its name and value (see Record.Components).
+type Component struct {
+	Name, Value string
+}
+
+// SortedComponents returns a record's components as a list in name order.
+func SortedComponents(m map[string]string) []Component {
+	comps := make([]Component, 0, len(m))
+	for name, v := range m {
+		comps = append(comps, Component{Name: name, Value: v})
+	}
+	slices.SortFunc(comps, func(a, b Component) int { return strings.Compare(a.Name, b.Name) })
+	return comps
 }
 
 // UpdateRefIndex rewrites the ref index when it does not describe the refs folder as it is (see
@@ -374,13 +390,12 @@ func (r *stringReader) str() string {
 	return s
 }
 
-// LastRecord returns the key and components of the record the ref name points to (the last run
-// of a node), as GetRef followed by GetRecord would give them, in a Record that holds only Key and
-// Components. ok is false when there is no ref or no record, and errors are GetRef's and
-// GetRecord's. When the ref index describes the refs folder as it is, the answer comes from the
-// index (a record is taken to exist when the listing of its shard holds its key) and no ref or
-// record file is opened.
-func (l *Listing) LastRecord(name string) (*Record, bool, error) {
+// LastComponents returns the key components of the record the ref name points to (the last run
+// of a node), in name order, as GetRef followed by GetRecord would give them; ok is false when
+// there is no ref or no record, and errors are GetRef's and GetRecord's. When the ref index
+// describes the refs folder as it is, the answer comes from the index (a record is taken to exist
+// when the listing of its shard holds its key) and no ref or record file is opened.
+func (l *Listing) LastComponents(name string) ([]Component, bool, error) {
 	enc, err := refFileName(name)
 	if err != nil {
 		return nil, false, err
@@ -395,7 +410,7 @@ func (l *Listing) LastRecord(name string) (*Record, bool, error) {
 				return nil, false, nil
 			}
 			if comps, err := e.components(); err == nil {
-				return &Record{Key: e.key, Components: comps}, true, nil
+				return comps, true, nil
 			}
 		}
 	}
@@ -407,7 +422,7 @@ func (l *Listing) LastRecord(name string) (*Record, bool, error) {
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	return &Record{Key: rec.Key, Components: rec.Components}, true, nil
+	return SortedComponents(rec.Components), true, nil
 }
 
 // refIndex returns the ref index if it is current, reading it on first use.

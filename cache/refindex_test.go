@@ -8,9 +8,8 @@ import (
 	"testing"
 )
 
-// lastRecordViaFiles is LastRecord's answer read from the files: GetRef then GetRecord, reduced
-// to the key and components.
-func lastRecordViaFiles(t *testing.T, s *Store, name string) *Record {
+// lastComponentsViaFiles is LastComponents' answer read from the files: GetRef then GetRecord.
+func lastComponentsViaFiles(t *testing.T, s *Store, name string) []Component {
 	t.Helper()
 	key, ok, err := s.GetRef(name)
 	if err != nil || !ok {
@@ -20,7 +19,7 @@ func lastRecordViaFiles(t *testing.T, s *Store, name string) *Record {
 	if err != nil || !ok {
 		return nil
 	}
-	return &Record{Key: rec.Key, Components: rec.Components}
+	return SortedComponents(rec.Components)
 }
 
 // refIndexFixture is a store with refs to two records, one ref to a record that does not exist,
@@ -51,27 +50,27 @@ func refIndexFixture(t *testing.T) *Store {
 
 var refIndexNames = []string{"p/command.a", "p/command.b[\"x/y\"]", "p/command.gone", "p/command.absent", ""}
 
-// checkLastRecords compares LastRecord through a new listing with the files' answer.
-func checkLastRecords(t *testing.T, s *Store, what string) {
+// checkLastComponents compares LastComponents through a new listing with the files' answer.
+func checkLastComponents(t *testing.T, s *Store, what string) {
 	t.Helper()
 	l := s.Listing()
 	for _, n := range refIndexNames {
-		want := lastRecordViaFiles(t, s, n)
-		got, ok, err := l.LastRecord(n)
+		want := lastComponentsViaFiles(t, s, n)
+		got, ok, err := l.LastComponents(n)
 		_, werr := refFileName(n)
 		if (err == nil) != (werr == nil) {
-			t.Errorf("%s: LastRecord(%q): error %v, want %v", what, n, err, werr)
+			t.Errorf("%s: LastComponents(%q): error %v, want %v", what, n, err, werr)
 		}
 		if (got != nil) != ok {
-			t.Errorf("%s: LastRecord(%q) = %v with ok %v", what, n, got, ok)
+			t.Errorf("%s: LastComponents(%q) = %v with ok %v", what, n, got, ok)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: LastRecord(%q) = %+v, the files say %+v", what, n, got, want)
+			t.Errorf("%s: LastComponents(%q) = %+v, the files say %+v", what, n, got, want)
 		}
 	}
 }
 
-// TestRefIndexAgreesWithFiles checks that LastRecord gives the answer of the ref and record files
+// TestRefIndexAgreesWithFiles checks that LastComponents gives the answer of the ref and record files
 // with a current index, and after each way the index can stop being current or valid.
 func TestRefIndexAgreesWithFiles(t *testing.T) {
 	tests := []struct {
@@ -141,23 +140,23 @@ func TestRefIndexAgreesWithFiles(t *testing.T) {
 			if got := s.currentRefIndex() != nil; got != tt.current {
 				t.Errorf("index current after the change: %v, want %v", got, tt.current)
 			}
-			checkLastRecords(t, s, "after the change")
+			checkLastComponents(t, s, "after the change")
 			if err := s.UpdateRefIndex(); err != nil {
 				t.Fatal(err)
 			}
 			if s.currentRefIndex() == nil {
 				t.Error("no current index after UpdateRefIndex")
 			}
-			checkLastRecords(t, s, "after the update")
+			checkLastComponents(t, s, "after the update")
 		})
 	}
 }
 
-// TestRefIndexAnswersFromIndex checks that a current index is what LastRecord reads: with every
+// TestRefIndexAnswersFromIndex checks that a current index is what LastComponents reads: with every
 // ref file emptied (so that reading them fails) the answers are still the records' components.
 func TestRefIndexAnswersFromIndex(t *testing.T) {
 	s := refIndexFixture(t)
-	want := lastRecordViaFiles(t, s, "p/command.a")
+	want := lastComponentsViaFiles(t, s, "p/command.a")
 	ix := s.currentRefIndex()
 	p := filepath.Join(s.root, refsDir, encodeRefName("p/command.a"))
 	if err := os.WriteFile(p, nil, 0o644); err != nil { // in place: the folder's times do not change
@@ -166,9 +165,9 @@ func TestRefIndexAnswersFromIndex(t *testing.T) {
 	if now := s.currentRefIndex(); now == nil || now.state != ix.state {
 		t.Fatal("writing a ref file in place changed the refs folder's state")
 	}
-	got, ok, err := s.Listing().LastRecord("p/command.a")
+	got, ok, err := s.Listing().LastComponents("p/command.a")
 	if err != nil || !ok || !reflect.DeepEqual(got, want) {
-		t.Errorf("LastRecord = %+v, %v, %v; want %+v from the index", got, ok, err, want)
+		t.Errorf("LastComponents = %+v, %v, %v; want %+v from the index", got, ok, err, want)
 	}
 }
 
@@ -202,7 +201,7 @@ func TestRefIndexNotWrittenWhenRefsChange(t *testing.T) {
 	if s.currentRefIndex() != nil {
 		t.Error("a stale index is taken as current")
 	}
-	checkLastRecords(t, s, "stale index")
+	checkLastComponents(t, s, "stale index")
 }
 
 // TestRefIndexEncoding round-trips components with every byte value, empty strings and names.
@@ -222,7 +221,7 @@ func TestRefIndexEncoding(t *testing.T) {
 		t.Errorf("state %+v, want %+v", ix.state, st)
 	}
 	got, err := ix.entries["p%2Fx"].components()
-	if err != nil || !reflect.DeepEqual(got, comps) {
+	if err != nil || !reflect.DeepEqual(got, SortedComponents(comps)) {
 		t.Errorf("components %v, %v; want them back", len(got), err)
 	}
 	if got, err := ix.entries[""].components(); err != nil || len(got) != 0 {
@@ -306,7 +305,7 @@ func BenchmarkRefIndex(b *testing.B) {
 		for b.Loop() {
 			l := s.Listing()
 			for _, name := range names {
-				if _, ok, err := l.LastRecord(name); !ok || err != nil {
+				if _, ok, err := l.LastComponents(name); !ok || err != nil {
 					b.Fatal(ok, err)
 				}
 			}

@@ -6,6 +6,20 @@ void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
 char* openblas_get_corename(void);
 char* openblas_get_config(void);
+int blas_thread_shutdown_(void);
+
+// OpenBLAS starts its thread pool when the library is loaded, before main, and each of its
+// threads spins (sched_yield) for about 2^28 cycles waiting for work before it sleeps: about
+// 0.1 s of CPU time per thread in every pcamflow process, which a plan of 10,000 nodes (0.5 s on
+// two cores) felt. pcamflow never uses OpenBLAS' threads (ensureBLAS pins it to one thread; the
+// kernels of this package split the work themselves), so the pool is pinned to one thread and
+// stopped as the program starts: the constructors of the program run after those of the
+// libraries it links and before the Go runtime starts. OpenBLAS would start the pool again by
+// itself if it were ever asked for more threads.
+__attribute__((constructor)) static void pcamflow_stop_blas_pool(void) {
+	openblas_set_num_threads(1);
+	blas_thread_shutdown_();
+}
 */
 import "C"
 

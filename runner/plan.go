@@ -145,12 +145,21 @@ type pendingWhy struct {
 // record (nil if none), its key components and whether a record of its key exists.
 func whyRerun(prev *cache.Record, components map[string]string, cachedRecord bool) []string {
 	if prev == nil {
+		return whyAfter(nil, false, components, cachedRecord)
+	}
+	return whyAfter(cache.SortedComponents(prev.Components), true, components, cachedRecord)
+}
+
+// whyAfter is whyRerun given the key components of the node's last run in name order (ran is
+// false when it has none).
+func whyAfter(prev []cache.Component, ran bool, components map[string]string, cachedRecord bool) []string {
+	if !ran {
 		return why(nil, components)
 	}
 	if cachedRecord {
 		return []string{"cached outputs are missing from the object store"}
 	}
-	return why(prev.Components, components)
+	return whySorted(prev, components)
 }
 
 // mayHavePrevious reports whether addr may have a previous record: false only when the listing
@@ -160,19 +169,25 @@ func (pl *planner) mayHavePrevious(addr string) bool {
 	return !ok || l.MayHaveRef(pl.r.refName(addr))
 }
 
-// lastRecord returns the key and components of addr's last run (previousIn), from the store's
-// ref index when it is current (one file read for the whole plan instead of a ref and a record
-// per node).
-func (pl *planner) lastRecord(addr string) *cache.Record {
+// lastComponents returns the key components of addr's last run in name order (ran is false
+// when it has none), from the store's ref index when it is current: one file read for the whole
+// plan instead of a ref and a record per node.
+func (pl *planner) lastComponents(addr string) (comps []cache.Component, ran bool) {
 	l, ok := pl.lookup.(*cache.Listing)
 	if !ok {
-		return pl.r.previousIn(pl.lookup, addr)
+		if rec := pl.r.previousIn(pl.lookup, addr); rec != nil {
+			return cache.SortedComponents(rec.Components), true
+		}
+		return nil, false
 	}
-	rec, ok, err := l.LastRecord(pl.r.refName(addr))
-	if err != nil || !ok {
-		return nil
-	}
-	return rec
+	comps, ok, err := l.LastComponents(pl.r.refName(addr))
+	return comps, ok && err == nil
+}
+
+// whyPending says why a pending node will run.
+func (pl *planner) whyPending(addr string, components map[string]string, cachedRecord bool) []string {
+	prev, ran := pl.lastComponents(addr)
+	return whyAfter(prev, ran, components, cachedRecord)
 }
 
 // whyWorkers starts the goroutines that fill in the reasons of pending nodes while the walk goes
@@ -186,7 +201,7 @@ func (pl *planner) startWhyWorkers() {
 		pl.whyDone.Go(func() {
 			for i := range pl.whyQueue {
 				p := &pl.pending[i]
-				p.reasons = whyRerun(pl.lastRecord(p.addr), p.components, p.cachedRecord)
+				p.reasons = pl.whyPending(p.addr, p.components, p.cachedRecord)
 			}
 		})
 	}
@@ -266,7 +281,7 @@ func (pl *planner) visit(_ context.Context, node *pipelines.Node, _ func()) (*No
 				if pl.whyQueue != nil {
 					pl.addPending(pendingWhy{at: len(pl.plan), addr: node.Addr, components: n.components, cachedRecord: ok})
 				} else { // a planner without why workers (tests)
-					pn.Reasons = whyRerun(pl.lastRecord(node.Addr), n.components, ok)
+					pn.Reasons = pl.whyPending(node.Addr, n.components, ok)
 				}
 			default:
 				prev = r.previousIn(pl.lookup, node.Addr)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pcamflow/pcamflow/cache"
 )
 
 // why explains, change by change, how the components of a key differ from the previous run's.
@@ -15,23 +17,38 @@ func why(prev, cur map[string]string) []string {
 	if prev == nil {
 		return []string{"no earlier run"}
 	}
-	// The names of both, sorted: those of cur, then those only prev has.
-	keys := make([]string, 0, len(cur)+4)
+	return whySorted(cache.SortedComponents(prev), cur)
+}
+
+// whySorted is why with the previous run's components sorted by name (as the store's ref index
+// keeps them: no map to build per node).
+func whySorted(prev []cache.Component, cur map[string]string) []string {
+	// The names of both, in order: a merge of prev's with cur's, sorted.
+	names := make([]string, 0, len(cur))
 	for k := range cur {
-		keys = append(keys, k)
+		names = append(names, k)
 	}
-	for k := range prev {
-		if _, ok := cur[k]; !ok {
-			keys = append(keys, k)
+	slices.Sort(names)
+	type component struct {
+		name, old, now string
+		hadOld, hasNow bool
+	}
+	next := func(i, j int) (component, int, int) {
+		switch {
+		case j >= len(names) || i < len(prev) && prev[i].Name < names[j]:
+			return component{name: prev[i].Name, old: prev[i].Value, hadOld: true}, i + 1, j
+		case i >= len(prev) || names[j] < prev[i].Name:
+			return component{name: names[j], now: cur[names[j]], hasNow: true}, i, j + 1
 		}
+		return component{name: names[j], old: prev[i].Value, now: cur[names[j]], hadOld: true, hasNow: true}, i + 1, j + 1
 	}
-	slices.Sort(keys)
 	type change struct{ group, subject, line string }
 	var changes []change
 	count := map[string]int{}
-	for _, k := range keys {
-		old, hadOld := prev[k]
-		now, hasNow := cur[k]
+	for i, j := 0, 0; i < len(prev) || j < len(names); {
+		var c component
+		c, i, j = next(i, j)
+		k, old, now, hadOld, hasNow := c.name, c.old, c.now, c.hadOld, c.hasNow
 		if hadOld && hasNow && old == now {
 			continue
 		}

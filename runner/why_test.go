@@ -36,6 +36,13 @@ func TestWhy(t *testing.T) {
 		{"upstream", base, with("dep:command.x", rep('e')), []string{"outputs of command.x changed"}},
 		{"version", base, with("version", "2"), []string{"stage version 1 -> 2"}},
 		{"seed", base, with("seed", "7"), []string{"pipeline seed 1 -> 7"}},
+		{"several, in name order", base, func() map[string]string {
+			m := with("input:data/a.txt", "")
+			m["input:data/0.txt"], m["input:data/z.txt"], m["seed"] = "file:"+rep('0'), "file:"+rep('z'), "7"
+			return m
+		}(), []string{"new input data/0.txt", "input data/a.txt no longer read", "new input data/z.txt", "pipeline seed 1 -> 7"}},
+		{"everything replaced", base, map[string]string{"zz": "1"}, []string{"no longer reads the outputs of command.x",
+			"input data/a.txt no longer read", "kind changed", "parameter run removed", "pipeline seed 1 -> ", "stage version 1 -> ", "zz changed"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
