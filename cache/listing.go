@@ -26,9 +26,9 @@ type Listing struct {
 	// listed, refs stays nil when it could not be.
 	refs       map[string]bool
 	refsListed bool
-	// index is the ref index when it was current at its first use (see LastRecord).
+	// index is the ref index when it was current at its first use (see LastComponents).
 	index     *refIndex
-	indexRead bool
+	indexOnce sync.Once
 }
 
 // Listing returns an empty listing of the store's records and refs, filled as it is used.

@@ -2,10 +2,10 @@ package cache
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // The ref index (file refs.index at the store root) is a snapshot of every ref together with the
@@ -31,11 +32,12 @@ import (
 // seconds only (the observed time has no sub-second part) no index is written.
 //
 // Layout: the magic line, then the folder state and the entries, every string as a uvarint
-// length and its bytes, and the SHA-256 of everything before it. An index that does not parse,
+// length and its bytes, and the CRC-32C of everything before it (as the stat cache: it detects
+// damage, and the file is rebuilt from the refs and records whenever it is in doubt). An index that does not parse,
 // whose checksum is wrong, or whose state is not the folder's, is ignored.
 const (
 	refIndexFile  = "refs.index"
-	refIndexMagic = "pcamflow-refs-index 1\n"
+	refIndexMagic = "pcamflow-refs-index 2\n"
 	// refIndexTick is how long the builder waits after observing the refs folder's state before
 	// reading the refs: longer than one tick of the kernel's file time clock (at most 10 ms).
 	refIndexTick = 25 * time.Millisecond
@@ -286,21 +288,22 @@ func encodeRefIndex(st refsState, entries map[string]refIndexEntry) []byte {
 		b = binary.AppendVarint(b, e.file.ctimeNs)
 		b = binary.AppendVarint(b, e.file.size)
 	}
-	sum := sha256.Sum256(b)
-	return append(b, sum[:]...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
 }
 
 // decodeRefIndex parses an index file; it checks the checksum and the shape of every entry
 // (components are decoded when asked for).
 func decodeRefIndex(data []byte) (*refIndex, error) {
-	if len(data) < len(refIndexMagic)+sha256.Size || !bytes.HasPrefix(data, []byte(refIndexMagic)) {
+	if len(data) < len(refIndexMagic)+4 || !bytes.HasPrefix(data, []byte(refIndexMagic)) {
 		return nil, errors.New("not a ref index")
 	}
-	body := data[:len(data)-sha256.Size]
-	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
+	body := data[:len(data)-4]
+	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(body):]) {
 		return nil, errors.New("checksum mismatch")
 	}
-	r := stringReader{s: string(body[len(refIndexMagic):])}
+	// The entries' strings are substrings of the file's bytes, which nothing writes after this.
+	rest := body[len(refIndexMagic):]
+	r := stringReader{s: unsafe.String(unsafe.SliceData(rest), len(rest))}
 	ix := &refIndex{}
 	ix.state.dev = r.uvarint()
 	ix.state.ino = r.uvarint()
@@ -425,13 +428,15 @@ func (l *Listing) LastComponents(name string) ([]Component, bool, error) {
 	return SortedComponents(rec.Components), true, nil
 }
 
-// refIndex returns the ref index if it is current, reading it on first use.
+// refIndex returns the ref index if it is current, reading it on first use (other look-ups of
+// the listing do not wait for it).
 func (l *Listing) refIndex() *refIndex {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.indexRead {
-		l.indexRead = true
-		l.index = l.s.currentRefIndex()
-	}
+	l.indexOnce.Do(func() { l.index = l.s.currentRefIndex() })
 	return l.index
+}
+
+// PrefetchRefIndex reads the ref index on another goroutine, so that it is ready when the first
+// LastComponents asks for it.
+func (l *Listing) PrefetchRefIndex() {
+	go l.refIndex()
 }

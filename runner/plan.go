@@ -116,6 +116,9 @@ func (r *Runner) Plan(ctx context.Context) ([]PlannedNode, error) {
 		r.mu.Unlock()
 	}()
 	w := &walk{nodes: nodes, limit: 1, visit: pl.visit, settled: func(*NodeResult) {}}
+	if l, ok := pl.lookup.(*cache.Listing); ok {
+		l.PrefetchRefIndex()
+	}
 	pl.startWhyWorkers()
 	pl.startAhead(nodes)
 	err := w.run(ctx)
