@@ -2,38 +2,13 @@ package runner_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/pcamflow/pcamflow/runner"
 )
-
-// refIndexPipeline is a fan-out of n command nodes under a pipeline seed, plus a join.
-func refIndexPipeline(n, seed int) string {
-	return fmt.Sprintf(`
-pipeline "p" {
-  seed = %d
-}
-command "shard" {
-  for_each = range(%d)
-  run      = ["sh", "-c", "echo ${each.key} > out/${each.key}.txt"]
-  outputs  = ["out/${each.key}.txt"]
-}
-command "single" {
-  run     = ["sh", "-c", "echo one > single.txt"]
-  outputs = ["single.txt"]
-}
-command "join" {
-  run     = ["sh", "-c", "cat out/*.txt | wc -l > all.txt"]
-  inputs  = [for s in command.shard : s.outputs[0]]
-  outputs = ["all.txt"]
-}
-`, seed, n)
-}
 
 // planReasons plans src and returns each node's reasons.
 func planReasons(t *testing.T, p *project, src string) map[string][]string {
@@ -55,14 +30,14 @@ func planReasons(t *testing.T, p *project, src string) map[string][]string {
 // it up to date.
 func TestPlanReasonsFromRefIndex(t *testing.T) {
 	p := newProject(t)
-	if sum, out := p.run(refIndexPipeline(40, 1), runner.Options{Jobs: 2}); !sum.OK() {
+	if sum, out := p.run(string(fanoutSource(40, 1)), runner.Options{Jobs: 2}); !sum.OK() {
 		t.Fatalf("run failed:\n%s", out)
 	}
 	index := filepath.Join(p.ws, "refs.index")
 	if _, err := os.Stat(index); err != nil {
 		t.Fatalf("no ref index after a run: %v", err)
 	}
-	withIndex := planReasons(t, p, refIndexPipeline(40, 2))
+	withIndex := planReasons(t, p, string(fanoutSource(40, 2)))
 	if got := withIndex[`command.shard["7"]`]; len(got) != 1 || got[0] != "pipeline seed 1 -> 2" {
 		t.Errorf("reason of a shard = %q, want the seed change", got)
 	}
@@ -73,7 +48,7 @@ func TestPlanReasonsFromRefIndex(t *testing.T) {
 	if err := os.Remove(index); err != nil {
 		t.Fatal(err)
 	}
-	if without := planReasons(t, p, refIndexPipeline(40, 2)); !reflect.DeepEqual(withIndex, without) {
+	if without := planReasons(t, p, string(fanoutSource(40, 2))); !reflect.DeepEqual(withIndex, without) {
 		t.Errorf("reasons differ with the ref index and without:\n%v\n%v", withIndex, without)
 	}
 
@@ -82,7 +57,7 @@ func TestPlanReasonsFromRefIndex(t *testing.T) {
 	if err := os.WriteFile(index, saved, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if sum, out := p.run(refIndexPipeline(40, 2), runner.Options{Targets: []string{"command.single"}}); !sum.OK() {
+	if sum, out := p.run(string(fanoutSource(40, 2)), runner.Options{Targets: []string{"command.shard"}, Jobs: 2}); !sum.OK() {
 		t.Fatalf("run failed:\n%s", out)
 	}
 	now, err := os.ReadFile(index)
@@ -90,13 +65,10 @@ func TestPlanReasonsFromRefIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(now) == string(saved) {
-		t.Error("the ref index was not rewritten by a run that moved a ref")
+		t.Error("the ref index was not rewritten by a run that moved refs")
 	}
-	reasons := planReasons(t, p, refIndexPipeline(40, 3))
-	if got := reasons["command.single"]; len(got) != 1 || got[0] != "pipeline seed 2 -> 3" {
-		t.Errorf("reason of the re-run node = %q, want the seed change from its last run", got)
-	}
-	if got := reasons[`command.shard["0"]`]; len(got) != 1 || !strings.HasPrefix(got[0], "pipeline seed 1 -> 3") {
-		t.Errorf("reason of a shard = %q, want the change from its last run", got)
+	reasons := planReasons(t, p, string(fanoutSource(40, 3)))
+	if got := reasons[`command.shard["0"]`]; len(got) != 1 || got[0] != "pipeline seed 2 -> 3" {
+		t.Errorf("reason of a re-run shard = %q, want the seed change from its last run", got)
 	}
 }
