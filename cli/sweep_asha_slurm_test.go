@@ -112,9 +112,9 @@ func submittedArrays(log string) []string {
 	return out
 }
 
-// runLogs returns the concatenated trial logs of the only run recorded in dir, each headed by its
-// file name.
-func runLogs(t *testing.T, dir string) string {
+// trialLogs returns how a training starts in each trial log of the only run recorded in dir: the
+// lines about the budget, the resume checkpoint and the model, each headed by the log's file name.
+func trialLogs(t *testing.T, dir string) string {
 	t.Helper()
 	logs, _ := filepath.Glob(filepath.Join(dir, ".pcamflow/logs/*/sweep.a.trial.*.log"))
 	if len(logs) == 0 {
@@ -123,7 +123,11 @@ func runLogs(t *testing.T, dir string) string {
 	var b strings.Builder
 	for _, p := range logs {
 		data, _ := os.ReadFile(p)
-		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(p), data)
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "budget:") || strings.HasPrefix(l, "train ") || strings.Contains(l, "resum") || strings.HasPrefix(l, "note:") {
+				fmt.Fprintf(&b, "%s: %s\n", filepath.Base(p), l)
+			}
+		}
 	}
 	return b.String()
 }
@@ -208,8 +212,8 @@ func TestSlurmSweepASHA(t *testing.T) {
 
 	// Promoted trials continue from their checkpoint at the rung, on both executors: one
 	// "resuming from epoch e" per promotion past epoch e, and none trains again from the start.
-	for _, d := range []string{local, dir} {
-		logs := runLogs(t, d)
+	for name, d := range map[string]string{"local": local, "Slurm": dir} {
+		logs := trialLogs(t, d)
 		for k, e := range ashaLadder[:len(ashaLadder)-1] {
 			wantN := 0
 			for _, tr := range trials {
@@ -218,11 +222,11 @@ func TestSlurmSweepASHA(t *testing.T) {
 				}
 			}
 			if n := strings.Count(logs, fmt.Sprintf("resuming from epoch %d (checkpoint", e)); n != wantN {
-				t.Errorf("%s: %d trial logs say they resumed from epoch %d, want %d (the trials promoted past it):\n%s", d, n, e, wantN, logs)
+				t.Errorf("%s run: %d trial logs say they resumed from epoch %d, want %d (the trials promoted past it):\n%s", name, n, e, wantN, logs)
 			}
 		}
 		if strings.Contains(logs, "training from the start") || strings.Contains(logs, "unusable resume checkpoint") {
-			t.Errorf("%s: a trial did not resume from its checkpoint:\n%s", d, logs)
+			t.Errorf("%s run: a trial did not resume from its checkpoint:\n%s", name, logs)
 		}
 	}
 
