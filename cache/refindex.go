@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 	"unsafe"
 )
@@ -57,17 +56,13 @@ type refsState struct {
 
 // statRefs returns the refs folder's state.
 func (s *Store) statRefs() (refsState, error) {
-	var st syscall.Stat_t
-	p := filepath.Join(s.root, refsDir)
-	if err := syscall.Stat(p, &st); err != nil {
-		return refsState{}, &fs.PathError{Op: "stat", Path: p, Err: err}
+	fi, err := os.Stat(filepath.Join(s.root, refsDir))
+	if err != nil {
+		return refsState{}, err
 	}
-	return refsState{
-		dev: uint64(st.Dev), ino: st.Ino,
-		mtimeNs:             st.Mtim.Sec*1e9 + st.Mtim.Nsec,
-		ctimeNs:             st.Ctim.Sec*1e9 + st.Ctim.Nsec,
-		subSecondTimestamps: st.Mtim.Nsec != 0 || st.Ctim.Nsec != 0,
-	}, nil
+	id := fileIDOf(fi)
+	return refsState{dev: id.dev, ino: id.ino, mtimeNs: id.mtime, ctimeNs: id.ctime,
+		subSecondTimestamps: id.mtime%1e9 != 0 || id.ctime%1e9 != 0}, nil
 }
 
 // refIndexEntry is one ref of the index: the key it points to and, encoded, the components of
@@ -79,12 +74,16 @@ type refIndexEntry struct {
 }
 
 // refFileID identifies one version of a ref file: SetRef renames a new file over the old one, so
-// a new version has another inode and a later change time.
+// a new version has another inode and a later change time. Off Linux the inode and change time
+// are not known (see fileIDOf) and every ref is read again.
 type refFileID struct {
 	ino     uint64
 	ctimeNs int64
 	size    int64
 }
+
+// known reports whether id can tell two versions of a file apart.
+func (id refFileID) known() bool { return id.ino != 0 }
 
 // refIndex is a decoded index: by encoded ref name.
 type refIndex struct {
@@ -203,15 +202,16 @@ func (s *Store) refIndexEntries(old *refIndex) (map[string]refIndexEntry, error)
 		p := filepath.Join(dir, name)
 		// The file's identity before its content: a version renamed in between is read with the
 		// older identity, so the next update reads it again (the other order could keep an old key).
-		var st syscall.Stat_t
-		if err := syscall.Lstat(p, &st); err != nil {
-			if errors.Is(err, syscall.ENOENT) {
-				continue
-			}
-			return nil, &fs.PathError{Op: "lstat", Path: p, Err: err}
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		id := refFileID{ino: st.Ino, ctimeNs: st.Ctim.Sec*1e9 + st.Ctim.Nsec, size: st.Size}
-		if known && prev.file == id {
+		if err != nil {
+			return nil, err
+		}
+		fid := fileIDOf(fi)
+		id := refFileID{ino: fid.ino, ctimeNs: fid.ctime, size: fid.size}
+		if known && id.known() && prev.file == id {
 			entries[name] = prev
 			continue
 		}
@@ -239,7 +239,7 @@ func (s *Store) refIndexEntries(old *refIndex) (map[string]refIndexEntry, error)
 // readRefIndex reads and decodes the index file; nil without error when there is none.
 func (s *Store) readRefIndex() (*refIndex, error) {
 	p := filepath.Join(s.root, refIndexFile)
-	data, err := os.ReadFile(p)
+	data, err := readStoreFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -124,7 +124,7 @@ func encodeStatFile(m map[string]statEntry) []byte {
 
 // readStatFile reads and decodes the cache file at path.
 func readStatFile(path string) (map[string]statEntry, error) {
-	b, err := os.ReadFile(path)
+	b, err := readStoreFile(path)
 	if err != nil {
 		return nil, err
 	}
