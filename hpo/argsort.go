@@ -94,41 +94,31 @@ func numpyArgsort(v []float64) []int {
 // only past the introsort depth limit, which needs adversarial input).
 func heapArgsort(v []float64, tosort []int) {
 	n := len(tosort)
-	// numpy's heapsort uses 1-based indexing: a[i] = tosort[i-1].
-	a := func(i int) *int { return &tosort[i-1] }
 	for l := n >> 1; l > 0; l-- {
-		tmp := *a(l)
-		i, j := l, l<<1
-		for j <= n {
-			if j < n && v[*a(j)] < v[*a(j + 1)] {
-				j++
-			}
-			if v[tmp] < v[*a(j)] {
-				*a(i) = *a(j)
-				i = j
-				j += j
-			} else {
-				break
-			}
-		}
-		*a(i) = tmp
+		siftDown(v, tosort, l, n)
 	}
 	for ; n > 1; n-- {
-		tmp := *a(n)
-		*a(n) = *a(1)
-		i, j := 1, 2
-		for j <= n-1 {
-			if j < n-1 && v[*a(j)] < v[*a(j + 1)] {
-				j++
-			}
-			if v[tmp] < v[*a(j)] {
-				*a(i) = *a(j)
-				i = j
-				j += j
-			} else {
-				break
-			}
-		}
-		*a(i) = tmp
+		tosort[n-1], tosort[0] = tosort[0], tosort[n-1]
+		siftDown(v, tosort, 1, n-1)
 	}
+}
+
+// siftDown moves the index at heap position i (1-based, as numpy's heapsort
+// writes it: position i is tosort[i-1]) down a max-heap of the first size
+// positions, ordered by v.
+func siftDown(v []float64, tosort []int, i, size int) {
+	a := func(i int) *int { return &tosort[i-1] }
+	tmp := *a(i)
+	for j := i << 1; j <= size; {
+		if j < size && v[*a(j)] < v[*a(j + 1)] {
+			j++
+		}
+		if !(v[tmp] < v[*a(j)]) {
+			break
+		}
+		*a(i) = *a(j)
+		i = j
+		j += j
+	}
+	*a(i) = tmp
 }

@@ -53,7 +53,8 @@ func sampleDim(d Dim, g *rng) float64 {
 	}
 }
 
-func clamp(x, lo, hi float64) float64 {
+// clamp returns x limited to [lo, hi] (NaN stays NaN).
+func clamp[T float64 | int](x, lo, hi T) T {
 	if x < lo {
 		return lo
 	}

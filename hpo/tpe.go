@@ -91,7 +91,7 @@ func (t *tpe) Propose(index int, history []Observation) (Point, error) {
 	if n < t.opt.StartupTrials {
 		return samplePrior(t.space, newRNG(t.seed, index, streamRandom)), nil
 	}
-	nBelow := clampInt(t.opt.Gamma(n), 0, n)
+	nBelow := clamp(t.opt.Gamma(n), 0, n)
 	below, above := split(obs, nBelow)
 	g := newRNG(t.seed, index, streamTPE)
 	if t.opt.Multivariate {
@@ -221,14 +221,4 @@ func column(ps []Point, j int) []Point {
 		out[i] = Point{p[j]}
 	}
 	return out
-}
-
-func clampInt(x, lo, hi int) int {
-	if x < lo {
-		return lo
-	}
-	if x > hi {
-		return hi
-	}
-	return x
 }
