@@ -38,13 +38,8 @@ func TestChildrenResumeAfterKill(t *testing.T) {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 	cmd, out := startIn(t, killed, nil, "run", "p.hcl")
-	deadline := time.Now().Add(30 * time.Second)
-	for childRuns(killed) < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the children did not start:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 30*time.Second, func() bool { return childRuns(killed) >= 3 },
+		func() string { return "the children did not start:\n" + out.String() })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

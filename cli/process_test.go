@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,16 +163,22 @@ command "join" {
 	}
 }
 
+// waitUntil polls done every 20 ms and fails the test with the message failure gives once
+// timeout has passed without done holding.
+func waitUntil(t *testing.T, timeout time.Duration, done func() bool, failure func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !done(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s (waited %s)", failure(), timeout)
+		}
+	}
+}
+
+// waitFor waits until path exists.
 func waitFor(t *testing.T, path string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s did not appear within %s", path, timeout)
+	waitUntil(t, timeout, func() bool { _, err := os.Stat(path); return err == nil },
+		func() string { return path + " did not appear" })
 }
 
 func regexpMatch(pattern string, b []byte) bool {
@@ -195,13 +202,8 @@ func startIn(t *testing.T, dir string, env []string, args ...string) (*exec.Cmd,
 // waitOutput waits until out contains s, failing the test after timeout.
 func waitOutput(t *testing.T, out *syncBuffer, s string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(out.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%q did not appear within %s:\n%s", s, timeout, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, timeout, func() bool { return strings.Contains(out.String(), s) },
+		func() string { return fmt.Sprintf("%q did not appear:\n%s", s, out.String()) })
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a concurrent reader.

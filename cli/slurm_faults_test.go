@@ -132,12 +132,10 @@ func requeueTest(t *testing.T, ref string, interrupt func(t *testing.T, dir, job
 // waitLog waits until a train.mlp node log of the workspace contains s.
 func waitLog(t *testing.T, dir, s string, timeout time.Duration) {
 	t.Helper()
-	for deadline := time.Now().Add(timeout); !strings.Contains(readLogs(t, dir, "train.mlp"), s); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%q did not appear in the train.mlp log within %s:\n%s", s, timeout, readLogs(t, dir, "train.mlp"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, timeout, func() bool { return strings.Contains(readLogs(t, dir, "train.mlp"), s) },
+		func() string {
+			return fmt.Sprintf("%q did not appear in the train.mlp log:\n%s", s, readLogs(t, dir, "train.mlp"))
+		})
 }
 
 // waitRequeued waits until Slurm has put the job back into the queue (PENDING after running).

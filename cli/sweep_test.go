@@ -70,13 +70,8 @@ func TestSweepResumeAfterKill(t *testing.T) {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 	cmd, out := startIn(t, killed, nil, "run", "p.hcl")
-	deadline := time.Now().Add(60 * time.Second)
-	for trialRuns(killed) < 4 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the trials did not start:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 60*time.Second, func() bool { return trialRuns(killed) >= 4 },
+		func() string { return "the trials did not start:\n" + out.String() })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -197,13 +192,8 @@ func TestSweepASHAResumeAfterKill(t *testing.T) {
 		t.Fatalf("ASHA pruned no trial; the test needs one:\n%s", out)
 	}
 	cmd, out := startIn(t, killed, nil, "run", "p.hcl")
-	deadline := time.Now().Add(120 * time.Second)
-	for strings.Count(out.String(), "ran      sweep.a.trial[") < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the trials did not run:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 120*time.Second, func() bool { return strings.Count(out.String(), "ran      sweep.a.trial[") >= 3 },
+		func() string { return "the trials did not run:\n" + out.String() })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
