@@ -41,9 +41,9 @@
 //
 // # Crash safety
 //
-// Every file the store publishes (objects, records, refs, the stat cache) is
-// written to a temporary file under tmp/ (or, for Restore, a hidden
-// ".pcamflow-restore-*" sibling of the destination), fsynced, and renamed
+// Every file the store publishes (objects, records, refs, the stat cache, the
+// ref index) is written to a temporary file under tmp/ (or, for Restore, a
+// hidden ".pcamflow-restore-*" sibling of the destination), fsynced, and renamed
 // into its final name; the containing directory is then fsynced. rename(2)
 // within one file system is atomic, so a reader sees either no file or a
 // complete one; a crash leaves at most a temporary file, which is never at an
